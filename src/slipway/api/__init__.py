@@ -1,0 +1,5 @@
+"""HTTP API adapter."""
+
+from slipway.api.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,108 @@
+"""The FastAPI app, built from the operation registry: no route is written by hand."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from slipway._version import __version__
+from slipway.config import Settings
+from slipway.context import Context, Principal
+from slipway.errors import SlipwayError
+from slipway.operations import Operation, describe_validation, invoke, registry
+
+
+def create_app(settings: Settings, *, ctx: Context | None = None) -> FastAPI:
+    """Build the API over the stores; fails at once if one is unreachable or outdated."""
+    ctx = ctx or Context.open(settings, create=True)
+    app = FastAPI(
+        title="Slipway",
+        version=__version__,
+        description="Self-hosted MLOps: tracking, data, models, pipelines, serving, monitoring.",
+    )
+    app.state.ctx = ctx
+    for op in registry().values():
+        app.add_api_route(
+            op.path,
+            _endpoint(op),
+            methods=[op.method],
+            response_model=op.returns,
+            status_code=_status(op),
+            name=op.name,
+            operation_id=op.name,
+            summary=op.summary,
+            tags=[op.area],
+            openapi_extra={"x-permission": op.permission, "x-audit": op.audit},
+        )
+
+    @app.get("/healthz", tags=["server"], operation_id="healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__, "schema": ctx.store.revision() or ""}
+
+    app.add_exception_handler(SlipwayError, _slipway_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.router.on_shutdown.append(ctx.close)
+    return app
+
+
+def _status(op: Operation) -> int:
+    if op.returns is None:
+        return 204
+    return 201 if op.method == "POST" else 200
+
+
+def _endpoint(op: Operation) -> Any:
+    async def endpoint(request: Request, **arguments: Any) -> Any:
+        base: Context = request.app.state.ctx
+        # Authentication arrives with the security service; until then a caller is anonymous.
+        host = request.client.host if request.client else "unknown"
+        ctx = base.acting_as(Principal(f"anonymous@{host}"))
+        result = await run_in_threadpool(invoke, ctx, op.name, **arguments)
+        if result is None:
+            return Response(status_code=204)
+        return result
+
+    params = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
+    for p in op.params:
+        if p.where == "path":
+            default: Any = Path()
+        elif p.where == "query":
+            default = Query() if p.required else Query(p.default)
+        else:
+            default = Body()
+        params.append(
+            inspect.Parameter(
+                p.name, inspect.Parameter.KEYWORD_ONLY, annotation=p.annotation, default=default
+            )
+        )
+    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    endpoint.__name__ = op.name
+    return endpoint
+
+
+def _error_body(name: str, detail: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": name, "detail": detail}, status_code=status)
+
+
+async def _slipway_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SlipwayError)
+    return _error_body(exc.name, exc.detail, exc.http_status)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _error_body("InvalidInput", describe_validation(list(exc.errors())), 400)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    names = {404: "NotFound", 405: "InvalidInput"}
+    detail = f"{request.method} {request.url.path}: {exc.detail}"
+    return _error_body(names.get(exc.status_code, "SlipwayError"), detail, exc.status_code)

@@ -1,0 +1,84 @@
+"""The explicit client behind the SDK and the CLI; the same in embedded and remote mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
+from slipway.config import Settings, load_settings
+from slipway.context import Context
+from slipway.errors import InvalidInput
+from slipway.operations import describe_validation
+from slipway.projects.models import Project, ProjectCreate, ProjectPage
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def body(model: type[M], **fields: Any) -> M:
+    """Build a request body, turning pydantic's error into InvalidInput naming the field."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation(exc.errors())) from None
+
+
+class Client:
+    """Operations as methods. `Client.from_settings()` picks embedded or remote mode."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Client:
+        settings = settings or load_settings()
+        if settings.server_url:
+            return cls(HttpBackend(settings.server_url))
+        return cls(EmbeddedBackend(Context.open(settings)))
+
+    @property
+    def mode(self) -> str:
+        return "remote" if isinstance(self.backend, HttpBackend) else "embedded"
+
+    def call(self, name: str, /, **arguments: Any) -> Any:
+        return self.backend.call(name, **arguments)
+
+    # -- projects --------------------------------------------------------------------------
+
+    def create_project(self, name: str, description: str = "") -> Project:
+        result: Project = self.call(
+            "create_project", body=body(ProjectCreate, name=name, description=description)
+        )
+        return result
+
+    def get_project(self, name: str) -> Project:
+        result: Project = self.call("get_project", project=name)
+        return result
+
+    def list_projects(self, max_results: int = 100, page_token: str | None = None) -> ProjectPage:
+        result: ProjectPage = self.call(
+            "list_projects", max_results=max_results, page_token=page_token
+        )
+        return result
+
+    def iter_projects(self) -> Iterator[Project]:
+        token: str | None = None
+        while True:
+            page = self.list_projects(max_results=1000, page_token=token)
+            yield from page.projects
+            if not (token := page.next_page_token):
+                return
+
+    def delete_project(self, name: str, *, force: bool = False) -> None:
+        self.call("delete_project", project=name, force=force)
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

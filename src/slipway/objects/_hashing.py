@@ -1,0 +1,83 @@
+"""BLAKE3 content hashes, computed in a streaming pass with constant memory."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import BinaryIO
+
+import blake3
+
+from slipway.errors import IntegrityError, InvalidInput
+
+CHUNK = 4 << 20  # large enough for blake3's threads to help, small enough to stay flat in RAM
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def hasher() -> blake3.blake3:
+    return blake3.blake3(max_threads=blake3.blake3.AUTO)
+
+
+def hash_bytes(data: bytes) -> str:
+    return str(blake3.blake3(data).hexdigest())
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    h, size = hasher(), 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return str(h.hexdigest()), size
+
+
+def check_hash(value: str) -> str:
+    """Reject anything but a 64-hex digest: hashes become paths, so this blocks traversal."""
+    if not isinstance(value, str) or not _HEX.match(value):
+        raise InvalidInput(f"{value!r} is not an object hash (64 lowercase hex characters)")
+    return value
+
+
+def key_of(digest: str) -> str:
+    return f"{digest[:2]}/{digest[2:]}"
+
+
+class VerifyingReader:
+    """Reads an object and checks its hash at end of stream: corruption raises IntegrityError."""
+
+    def __init__(self, raw: BinaryIO, digest: str, where: str) -> None:
+        self._raw = raw
+        self._digest = digest
+        self._where = where
+        self._hasher = hasher()
+        self._checked = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if data:
+            self._hasher.update(data)
+        elif not self._checked:
+            self._checked = True
+            actual = self._hasher.hexdigest()
+            if actual != self._digest:
+                raise IntegrityError(
+                    f"object {self._digest} in {self._where} is corrupt (its content hashes to "
+                    f"{actual}); restore it from a remote or delete it and add the data again"
+                )
+        return data
+
+    def readall(self) -> bytes:
+        parts = []
+        while chunk := self.read(CHUNK):
+            parts.append(chunk)
+        self.read()
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> VerifyingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

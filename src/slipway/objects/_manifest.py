@@ -1,0 +1,102 @@
+"""Directory trees as manifest objects: a sorted, canonical JSON list of entries."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from slipway.errors import IntegrityError, InvalidInput
+from slipway.objects._hashing import check_hash
+
+FORMAT = "slipway.manifest/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    path: str  # POSIX, relative to the tree root
+    hash: str
+    size: int
+    executable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    entries: tuple[Entry, ...]
+    empty_dirs: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return sum(e.size for e in self.entries)
+
+    def to_bytes(self) -> bytes:
+        body = {
+            "format": FORMAT,
+            "entries": [asdict(e) for e in sorted(self.entries, key=lambda e: e.path)],
+            "empty_dirs": sorted(self.empty_dirs),
+        }
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, digest: str) -> Manifest:
+        try:
+            body: dict[str, Any] = json.loads(data)
+            if body.get("format") != FORMAT:
+                raise ValueError("not a manifest")
+            entries = tuple(
+                Entry(
+                    safe_relpath(e["path"]),
+                    check_hash(e["hash"]),
+                    int(e["size"]),
+                    bool(e["executable"]),
+                )
+                for e in body["entries"]
+            )
+            dirs = tuple(safe_relpath(d) for d in body.get("empty_dirs", []))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IntegrityError(
+                f"object {digest} is not a valid directory manifest: {exc}"
+            ) from None
+        return cls(entries, dirs)
+
+
+def safe_relpath(value: str) -> str:
+    """A relative POSIX path that stays inside its root (no '..', no absolute, no empty parts)."""
+    if not isinstance(value, str) or not value or "\x00" in value or "\\" in value:
+        raise InvalidInput(f"invalid path in tree: {value!r}")
+    path = PurePosixPath(value)
+    if path.is_absolute() or any(part in {"..", "."} for part in path.parts) or str(path) != value:
+        raise InvalidInput(f"path {value!r} escapes its folder or is not normalized")
+    return value
+
+
+def walk(root: Path) -> tuple[list[tuple[str, Path, bool]], list[str]]:
+    """Files (relative path, absolute path, executable) and empty folders under `root`.
+
+    Symlinks to files inside `root` are stored as their content; a symlink leading outside
+    `root`, or to a folder, is refused, so a tree never captures data it does not own.
+    """
+    files: list[tuple[str, Path, bool]] = []
+    empty: list[str] = []
+    resolved_root = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        for name in dirnames:
+            if (here / name).is_symlink():
+                raise InvalidInput(f"{here / name} is a symlink to a folder; these are not stored")
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = here / name
+            if full.is_symlink() and not full.resolve().is_relative_to(resolved_root):
+                raise InvalidInput(f"{full} links outside {root}; copy the data in instead")
+            info = full.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise InvalidInput(f"{full} is not a regular file")
+            rel = full.relative_to(root).as_posix()
+            files.append((rel, full, bool(info.st_mode & stat.S_IXUSR)))
+        if not dirnames and not filenames and here != root:
+            empty.append(here.relative_to(root).as_posix())
+    return files, empty

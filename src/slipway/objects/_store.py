@@ -1,0 +1,189 @@
+"""The content-addressed object store: BLAKE3 over the plaintext, verified reads, dedup."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from slipway.config import mask_url
+from slipway.errors import InvalidInput
+from slipway.objects._backend import ObjectBackend
+from slipway.objects._hashing import (
+    CHUNK,
+    VerifyingReader,
+    check_hash,
+    hash_file,
+    hasher,
+    key_of,
+)
+from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode, place
+from slipway.objects._manifest import Entry, Manifest, safe_relpath, walk
+from slipway.objects._registry import open_backend
+
+REMOTE_WORKERS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    hash: str
+    size: int
+    created: bool = False  # False when identical content was already stored
+
+
+class ObjectStore:
+    """Objects live at `ab/cdef...` under the backend root; they are immutable once published."""
+
+    def __init__(self, backend: ObjectBackend) -> None:
+        self.backend = backend
+
+    @classmethod
+    def from_url(cls, url: str, options: Mapping[str, Any] | None = None) -> ObjectStore:
+        return cls(open_backend(url, options))
+
+    @property
+    def url(self) -> str:
+        return mask_url(self.backend.url)
+
+    @property
+    def is_local(self) -> bool:
+        return self.backend.local_path(key_of("0" * 64)) is not None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def put_stream(self, reader: BinaryIO) -> ObjectInfo:
+        """Store a stream in one pass, constant memory: hash while writing a temporary."""
+        temp = self.backend.begin_write()
+        try:
+            h, size = hasher(), 0
+            while chunk := reader.read(CHUNK):
+                h.update(chunk)
+                temp.file.write(chunk)
+                size += len(chunk)
+            digest = str(h.hexdigest())
+            created = temp.commit(key_of(digest))
+        except BaseException:
+            temp.abort()
+            raise
+        return ObjectInfo(digest, size, created)
+
+    def put_bytes(self, data: bytes) -> ObjectInfo:
+        import io
+
+        return self.put_stream(io.BytesIO(data))
+
+    def put_file(self, path: Path) -> ObjectInfo:
+        """Store a file; content already present is only hashed, never written again."""
+        if not path.is_file():
+            raise InvalidInput(f"{path} is not a file")
+        digest, size = hash_file(path)
+        if self.backend.exists(key_of(digest)):
+            return ObjectInfo(digest, size, False)
+        with path.open("rb") as f:
+            # Hashed again while copying: if the file changed meanwhile, the stored object
+            # is still named by the content it really holds.
+            return self.put_stream(f)
+
+    def put_tree(self, root: Path) -> ObjectInfo:
+        """Store every file under `root` and a manifest of them; returns the manifest object."""
+        if not root.is_dir():
+            raise InvalidInput(f"{root} is not a folder")
+        files, empty = walk(root)
+        workers = 1 if self.is_local else REMOTE_WORKERS
+        with ThreadPoolExecutor(workers) as pool:
+            stored = list(pool.map(lambda item: self.put_file(item[1]), files))
+        entries = tuple(
+            Entry(rel, info.hash, info.size, executable)
+            for (rel, _, executable), info in zip(files, stored, strict=True)
+        )
+        manifest = Manifest(entries, tuple(empty))
+        info = self.put_bytes(manifest.to_bytes())
+        return ObjectInfo(info.hash, manifest.size, info.created)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def exists(self, digest: str) -> bool:
+        return self.backend.exists(key_of(check_hash(digest)))
+
+    def size(self, digest: str) -> int:
+        return self.backend.size(key_of(check_hash(digest)))
+
+    def open(self, digest: str) -> VerifyingReader:
+        """A reader that raises IntegrityError at end of stream if the content is corrupt."""
+        raw = self.backend.open_read(key_of(check_hash(digest)))
+        return VerifyingReader(raw, digest, self.url)
+
+    def read_bytes(self, digest: str) -> bytes:
+        with self.open(digest) as reader:
+            return reader.readall()
+
+    def verify(self, digest: str) -> None:
+        with self.open(digest) as reader:
+            while reader.read(CHUNK):
+                pass
+
+    def get_file(
+        self, digest: str, dest: Path, modes: Sequence[LinkMode] = DEFAULT_LINK_MODES
+    ) -> None:
+        """Write object `digest` to `dest`, replacing it only once the content is verified."""
+        key = key_of(check_hash(digest))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            local = self.backend.local_path(key)
+            if local is not None and LinkMode.COPY not in modes[:1]:
+                self.verify(digest)  # links share the stored bytes: check them first
+                place(local, tmp, modes)
+            else:
+                with self.open(digest) as reader, tmp.open("xb") as out:
+                    while chunk := reader.read(CHUNK):
+                        out.write(chunk)
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def read_manifest(self, digest: str) -> Manifest:
+        return Manifest.from_bytes(self.read_bytes(digest), digest)
+
+    def get_tree(
+        self, digest: str, dest: Path, modes: Sequence[LinkMode] = DEFAULT_LINK_MODES
+    ) -> Manifest:
+        """Materialize a stored tree under `dest` (existing files at its paths are replaced)."""
+        manifest = self.read_manifest(digest)
+        root = dest.resolve()
+        targets = []
+        for entry in manifest.entries:
+            target = root / safe_relpath(entry.path)
+            if not target.resolve().is_relative_to(root):
+                raise InvalidInput(f"tree entry {entry.path!r} would be written outside {dest}")
+            targets.append((entry, target))
+        workers = 1 if self.is_local else REMOTE_WORKERS
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda et: self._place_entry(et[0], et[1], modes), targets))
+        for folder in manifest.empty_dirs:
+            (root / safe_relpath(folder)).mkdir(parents=True, exist_ok=True)
+        return manifest
+
+    def _place_entry(self, entry: Entry, target: Path, modes: Sequence[LinkMode]) -> None:
+        self.get_file(entry.hash, target, modes)
+        if entry.executable:
+            target.chmod(target.stat().st_mode | 0o111)
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def iter_hashes(self) -> Iterator[str]:
+        for key in self.backend.iter_keys():
+            yield key.replace("/", "")
+
+    def delete(self, digest: str) -> None:
+        self.backend.delete(key_of(check_hash(digest)))
+
+    def ping(self) -> None:
+        self.backend.ping()
+
+    def close(self) -> None:
+        self.backend.close()

@@ -1,0 +1,5 @@
+"""Projects service."""
+
+from slipway.projects.models import Project, ProjectCreate, ProjectPage
+
+__all__ = ["Project", "ProjectCreate", "ProjectPage"]

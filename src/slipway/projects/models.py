@@ -1,0 +1,56 @@
+"""Request and response bodies for projects."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_NAME = re.compile(NAME_PATTERN)
+NAME_RULE = "1-128 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
+
+
+def check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"invalid name {value!r}: {NAME_RULE}")
+    return value
+
+
+def ms_to_datetime(value: Any) -> Any:
+    """Entities keep integer milliseconds; bodies show timezone-aware datetimes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    return value
+
+
+class ProjectCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description=NAME_RULE, json_schema_extra={"pattern": NAME_PATTERN})
+    description: str = Field(default="", max_length=10_000)
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return check_name(value)
+
+
+class Project(BaseModel):
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    id: str
+    name: str
+    description: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    _ms = field_validator("created_at", "updated_at", mode="before")(ms_to_datetime)
+
+
+class ProjectPage(BaseModel):
+    projects: list[Project]
+    next_page_token: str | None = None

@@ -1,0 +1,7 @@
+"""Metadata storage: SQLAlchemy Core tables, repositories per aggregate, Alembic migrations."""
+
+from slipway.store._schema_check import REVISIONS, head
+from slipway.store._store import MetadataStore
+from slipway.store.entities import AuditEventEntity, ProjectEntity
+
+__all__ = ["REVISIONS", "AuditEventEntity", "MetadataStore", "ProjectEntity", "head"]

@@ -1,0 +1,179 @@
+"""The metadata schema, one definition for SQLite and PostgreSQL.
+
+Times are integer milliseconds since the epoch (UTC): portable, sortable, and what metric
+series need anyway. Ids are 32-character hex UUIDs so rows can be created without a round trip.
+Every change here goes with an Alembic revision in `migrations/versions/`; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Named constraints keep Alembic migrations identical across backends.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(32)
+NAME = String(256)
+KEY = String(250)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", NAME, nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_by", NAME, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_run_id", ID, ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    Column("name", NAME, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_by", NAME, nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=True),
+    Column("deleted_at", BigInteger, nullable=True),
+    Index(None, "project_id", "start_time"),
+    Index(None, "parent_run_id"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", KEY, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("key", KEY, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("step", BigInteger, nullable=False, default=0),
+    Column("timestamp", BigInteger, nullable=False),
+    Index(None, "run_id", "key", "step"),
+)
+
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", KEY, primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    # Run search filters "metrics.acc > 0.9" hit this index, not the full series.
+    Index(None, "key", "value"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", KEY, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("object_hash", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("is_dir", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "object_hash"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", NAME, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_by", NAME, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("project_id", "name"),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("dataset_id", ID, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("object_hash", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("file_count", BigInteger, nullable=False),
+    Column("message", Text, nullable=False, default=""),
+    Column("created_by", NAME, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("dataset_id", "version"),
+    Index(None, "object_hash"),
+)
+
+lineage_edges = Table(
+    "lineage_edges",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("src_kind", String(32), nullable=False),
+    Column("src_id", String(64), nullable=False),
+    Column("dst_kind", String(32), nullable=False),
+    Column("dst_id", String(64), nullable=False),
+    Column("relation", String(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("src_kind", "src_id", "dst_kind", "dst_id", "relation"),
+    Index(None, "dst_kind", "dst_id"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("principal", NAME, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("operation", String(128), nullable=False),
+    Column("target", String(1024), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index(None, "timestamp"),
+    Index(None, "action"),
+)

@@ -56,7 +56,7 @@ class Manifest:
                 for e in body["entries"]
             )
             dirs = tuple(safe_relpath(d) for d in body.get("empty_dirs", []))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, InvalidInput) as exc:
             raise IntegrityError(
                 f"object {digest} is not a valid directory manifest: {exc}"
             ) from None

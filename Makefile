@@ -1,0 +1,41 @@
+# Slipway developer commands. Everything installs into .venv; nothing needs to be set up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?= -n 2
+
+.PHONY: install demo test lint services bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	bash scripts/demo.sh
+
+services:
+	bash scripts/services.sh
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# pytest exits 5 when it collects no test, so an empty run fails here too.
+test: install services lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	test -x .venv-anchors/bin/python || $(PYTHON) -m venv .venv-anchors
+	.venv-anchors/bin/python -m pip install -q --upgrade pip
+	.venv-anchors/bin/python -m pip install -q -r bench/requirements-anchors.txt
+	$(BIN)/python bench/run.py --write-readme
+
+clean:
+	rm -rf $(VENV) .venv-anchors bench/.work .mypy_cache .ruff_cache .pytest_cache

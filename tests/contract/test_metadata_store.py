@@ -1,0 +1,221 @@
+"""The metadata store contract, run against SQLite and PostgreSQL with the same functions."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import insert, inspect, select, text, update
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
+
+from slipway.errors import AlreadyExists, ConfigError, SchemaOutdated, Unavailable
+from slipway.store import REVISIONS, MetadataStore, ProjectEntity, head
+from slipway.store import _schema_check as schema_check
+from slipway.store import projects as project_rows
+from slipway.store.migrate import upgrade
+from slipway.store.schema import metadata, runs
+
+TABLES = {
+    "projects",
+    "runs",
+    "params",
+    "metrics",
+    "latest_metrics",
+    "tags",
+    "artifacts",
+    "datasets",
+    "dataset_versions",
+    "lineage_edges",
+    "audit_events",
+    "alembic_version",
+}
+
+
+def project(name: str) -> ProjectEntity:
+    return ProjectEntity(uuid.uuid4().hex, name, "", "tester", 1_000, 1_000)
+
+
+def test_new_database_is_created_at_the_current_schema(metadata_url: str) -> None:
+    store = MetadataStore.open(metadata_url)
+    try:
+        assert store.revision() == head()
+        with store.read() as conn:
+            assert set(inspect(conn).get_table_names()) >= TABLES
+    finally:
+        store.close()
+
+
+def test_reopening_keeps_data(metadata_url: str) -> None:
+    store = MetadataStore.open(metadata_url)
+    with store.write() as conn:
+        project_rows.insert_project(conn, project("kept"))
+    store.close()
+    store = MetadataStore.open(metadata_url)
+    with store.read() as conn:
+        assert project_rows.get_project(conn, "kept") is not None
+    store.close()
+
+
+def test_concurrent_first_opens_create_the_schema_once(metadata_url: str) -> None:
+    errors: list[BaseException] = []
+
+    def open_and_close() -> None:
+        try:
+            MetadataStore.open(metadata_url).close()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    store = MetadataStore.open(metadata_url)
+    with store.read() as conn:
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    store.close()
+    assert [v[0] for v in versions] == [head()]
+
+
+def test_migrations_build_exactly_the_declared_schema(metadata_url: str) -> None:
+    """`slipway db upgrade` on an empty database yields what create-on-first-use yields."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    before, after = upgrade(metadata_url)
+    assert (before, after) == (None, head())
+    store = MetadataStore.open(metadata_url, create=False)
+    with store.read() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    store.close()
+    assert diff == []
+
+
+def test_revision_list_matches_the_migration_scripts() -> None:
+    from alembic.script import ScriptDirectory
+
+    from slipway.store.migrate import alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    chain = [rev.revision for rev in reversed(list(scripts.walk_revisions()))]
+    assert tuple(chain) == REVISIONS
+
+
+def test_outdated_schema_is_refused_with_the_upgrade_command(
+    metadata_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    MetadataStore.open(metadata_url).close()
+    monkeypatch.setattr(schema_check, "REVISIONS", (*REVISIONS, "9999"))
+    with pytest.raises(
+        SchemaOutdated, match=r"at revision 0001, this Slipway needs 9999.*slipway db upgrade"
+    ):
+        MetadataStore.open(metadata_url)
+
+
+def test_schema_from_a_newer_slipway_is_refused(metadata_url: str) -> None:
+    store = MetadataStore.open(metadata_url)
+    with store.write() as conn:
+        conn.execute(update(schema_check.version_table).values(version_num="future1"))
+    store.close()
+    with pytest.raises(SchemaOutdated, match="newer Slipway"):
+        MetadataStore.open(metadata_url)
+
+
+def test_empty_database_without_create_says_what_to_run(metadata_url: str) -> None:
+    with pytest.raises(SchemaOutdated, match="slipway db upgrade"):
+        MetadataStore.open(metadata_url, create=False)
+
+
+def test_duplicate_project_name_is_refused_and_changes_nothing(metadata_url: str) -> None:
+    store = MetadataStore.open(metadata_url)
+    first = project("churn")
+    with store.write() as conn:
+        project_rows.insert_project(conn, first)
+    with pytest.raises(AlreadyExists, match="churn"), store.write() as conn:
+        project_rows.insert_project(conn, project("churn"))
+    with store.read() as conn:
+        assert project_rows.get_project(conn, "churn") == first
+        assert project_rows.count_projects(conn) == 1
+    store.close()
+
+
+def test_listing_pages_by_name(metadata_url: str) -> None:
+    store = MetadataStore.open(metadata_url)
+    names = [f"p{i:03d}" for i in range(25)]
+    with store.write() as conn:
+        for name in reversed(names):
+            project_rows.insert_project(conn, project(name))
+    seen: list[str] = []
+    after = None
+    with store.read() as conn:
+        while page := project_rows.list_projects(conn, limit=10, after=after):
+            seen += [p.name for p in page]
+            after = page[-1].name
+    store.close()
+    assert seen == names
+
+
+def test_failed_transaction_rolls_back(metadata_url: str) -> None:
+    store = MetadataStore.open(metadata_url)
+    with pytest.raises(RuntimeError), store.write() as conn:
+        project_rows.insert_project(conn, project("ghost"))
+        raise RuntimeError("crash mid-transaction")
+    with store.read() as conn:
+        assert project_rows.get_project(conn, "ghost") is None
+    store.close()
+
+
+def test_foreign_keys_are_enforced_and_cascade(metadata_url: str) -> None:
+    store = MetadataStore.open(metadata_url)
+    owner = project("owner")
+    run = {
+        "id": uuid.uuid4().hex,
+        "project_id": owner.id,
+        "name": "r",
+        "status": "running",
+        "created_by": "t",
+        "start_time": 1,
+    }
+    with store.write() as conn:
+        project_rows.insert_project(conn, owner)
+        conn.execute(insert(runs).values(**run))
+    with pytest.raises(DBIntegrityError, match=r"(?i)foreign key"), store.write() as conn:
+        conn.execute(insert(runs).values(**{**run, "id": uuid.uuid4().hex, "project_id": "0" * 32}))
+    with store.write() as conn:
+        assert project_rows.project_usage(conn, owner.id) == {"runs": 1, "datasets": 0}
+        project_rows.delete_project(conn, owner.id)
+    with store.read() as conn:
+        assert conn.execute(select(runs)).all() == []
+    store.close()
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url: str) -> None:
+    store = MetadataStore.open(sqlite_url)
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
+    store.close()
+
+
+def test_unreachable_database_gives_one_clear_line() -> None:
+    with pytest.raises(Unavailable) as info:
+        MetadataStore.open("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+    message = info.value.detail
+    assert "cannot reach the metadata database" in message
+    assert "secret" not in message and "***" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysql://root@127.0.0.1/x", "unknown metadata backend 'mysql'"),
+        ("not a url", "is not a database URL"),
+    ],
+)
+def test_bad_database_urls_are_config_errors(url: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        MetadataStore.open(url)

@@ -1,0 +1,185 @@
+"""The object store contract, run against a local folder and S3 (moto's server, via s3fs)."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import blake3
+import pytest
+
+from slipway.errors import ConfigError, IntegrityError, InvalidInput, NotFound
+from slipway.objects import LinkMode, ObjectStore
+from slipway.objects._hashing import key_of
+
+Location = tuple[str, dict[str, object]]
+
+
+@pytest.fixture
+def store(objects_location: Location) -> ObjectStore:
+    url, options = objects_location
+    return ObjectStore.from_url(url, options)
+
+
+def corrupt(store: ObjectStore, digest: str, data: bytes) -> None:
+    """Overwrite an object's bytes behind the store's back, as disk rot or tampering would."""
+    backend = store.backend
+    local = backend.local_path(key_of(digest))
+    if local is not None:
+        local.chmod(0o644)
+        local.write_bytes(data)
+    else:
+        backend.fs.pipe(backend.full(key_of(digest)), data)  # type: ignore[attr-defined]
+
+
+def test_bytes_round_trip_under_their_blake3_hash(store: ObjectStore) -> None:
+    data = b"hello slipway" * 1000
+    info = store.put_bytes(data)
+    assert info.hash == blake3.blake3(data).hexdigest()
+    assert info.size == len(data) and info.created
+    assert store.exists(info.hash) and store.size(info.hash) == len(data)
+    assert store.read_bytes(info.hash) == data
+
+
+def test_identical_content_is_stored_once(store: ObjectStore, tmp_path: Path) -> None:
+    source = tmp_path / "a.bin"
+    source.write_bytes(os.urandom(100_000))
+    first = store.put_file(source)
+    second = store.put_file(source)
+    third = store.put_stream(io.BytesIO(source.read_bytes()))
+    assert first.hash == second.hash == third.hash
+    assert (first.created, second.created, third.created) == (True, False, False)
+    assert list(store.iter_hashes()) == [first.hash]
+
+
+def test_large_stream_round_trips(store: ObjectStore, tmp_path: Path) -> None:
+    source = tmp_path / "big.bin"
+    with source.open("wb") as f:
+        for _ in range(12):
+            f.write(os.urandom(1 << 20))
+    info = store.put_file(source)
+    dest = tmp_path / "out" / "big.bin"
+    store.get_file(info.hash, dest)
+    assert dest.read_bytes() == source.read_bytes()
+
+
+def test_empty_object(store: ObjectStore) -> None:
+    info = store.put_bytes(b"")
+    assert store.read_bytes(info.hash) == b""
+
+
+def test_corrupted_object_raises_integrity_error_on_read(store: ObjectStore) -> None:
+    info = store.put_bytes(b"the true content")
+    corrupt(store, info.hash, b"the evil content")
+    with pytest.raises(IntegrityError, match=info.hash):
+        store.read_bytes(info.hash)
+
+
+def test_corrupted_object_never_reaches_the_workspace(store: ObjectStore, tmp_path: Path) -> None:
+    info = store.put_bytes(b"v2 content")
+    dest = tmp_path / "workspace" / "data.csv"
+    dest.parent.mkdir()
+    dest.write_bytes(b"what the user has now")
+    corrupt(store, info.hash, b"rotten bytes")
+    with pytest.raises(IntegrityError):
+        store.get_file(info.hash, dest)
+    assert dest.read_bytes() == b"what the user has now"
+    assert [p.name for p in dest.parent.iterdir()] == ["data.csv"]  # no temporaries left
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "ab" * 40, "", "A" * 64, "/" + "a" * 63])
+def test_malformed_hashes_are_refused(store: ObjectStore, bad: str) -> None:
+    with pytest.raises(InvalidInput, match="not an object hash"):
+        store.read_bytes(bad)
+
+
+def test_missing_object_is_not_found(store: ObjectStore) -> None:
+    with pytest.raises(NotFound):
+        store.read_bytes("0" * 64)
+
+
+def test_tree_round_trips_byte_exactly(store: ObjectStore, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    files = {
+        "a.txt": b"alpha",
+        "empty.bin": b"",
+        "nested/deeper/b.csv": b"x,y\n1,2\n",
+        "nested/dup.txt": b"alpha",
+        "ünïcødé/ファイル.txt": "héllo".encode(),
+        "run.sh": b"#!/bin/sh\necho hi\n",
+    }
+    for rel, data in files.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(data)
+    (src / "run.sh").chmod(0o755)
+    (src / "empty_dir").mkdir()
+    info = store.put_tree(src)
+    assert info.size == sum(len(v) for v in files.values())
+
+    dest = tmp_path / "dest"
+    manifest = store.get_tree(info.hash, dest)
+    assert {e.path for e in manifest.entries} == set(files)
+    for rel, data in files.items():
+        assert (dest / rel).read_bytes() == data
+    assert os.access(dest / "run.sh", os.X_OK)
+    assert not os.access(dest / "a.txt", os.X_OK)
+    assert (dest / "empty_dir").is_dir()
+    # identical files are one object; the manifest is one more
+    assert len(list(store.iter_hashes())) == len(set(files.values())) + 1
+
+
+def test_tree_refuses_symlinks_leading_outside(store: ObjectStore, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (tmp_path / "secret.txt").write_text("not yours")
+    (src / "link.txt").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(InvalidInput, match="links outside"):
+        store.put_tree(src)
+
+
+def test_manifest_with_escaping_paths_is_refused(store: ObjectStore, tmp_path: Path) -> None:
+    blob = store.put_bytes(b"payload")
+    evil = (
+        b'{"empty_dirs":[],"entries":[{"executable":false,"hash":"%s","path":"../escape.txt",'
+        b'"size":7}],"format":"slipway.manifest/1"}' % blob.hash.encode()
+    )
+    manifest = store.put_bytes(evil)
+    with pytest.raises(IntegrityError, match="escapes"):
+        store.get_tree(manifest.hash, tmp_path / "dest")
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_temporaries_are_never_listed(store: ObjectStore) -> None:
+    info = store.put_bytes(b"listed")
+    temp = store.backend.begin_write()
+    temp.file.write(b"half written")
+    assert list(store.iter_hashes()) == [info.hash]
+    temp.abort()
+
+
+def test_ping_proves_the_store_is_writable(store: ObjectStore) -> None:
+    store.ping()
+
+
+def test_unknown_scheme_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown object store scheme 'ftp'"):
+        ObjectStore.from_url("ftp://example/objects")
+
+
+def test_link_modes_materialize_local_objects(tmp_path: Path) -> None:
+    store = ObjectStore.from_url(f"file://{tmp_path / 'objects'}")
+    info = store.put_bytes(b"model weights")
+    stored = store.backend.local_path(key_of(info.hash))
+    assert stored is not None
+
+    copied = tmp_path / "copy.bin"
+    store.get_file(info.hash, copied)  # default: reflink where supported, else copy
+    copied.write_bytes(b"edited in the workspace")
+    assert store.read_bytes(info.hash) == b"model weights"
+
+    linked = tmp_path / "hard.bin"
+    store.get_file(info.hash, linked, [LinkMode.HARDLINK])
+    assert linked.stat().st_ino == stored.stat().st_ino
+    assert not os.access(stored, os.W_OK) or os.geteuid() == 0
+    assert stored.stat().st_mode & 0o222 == 0  # the shared inode is read-only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import Any
 
 from fastapi import Body, FastAPI, Path, Query, Request
@@ -16,6 +17,8 @@ from slipway.config import Settings
 from slipway.context import Context, Principal
 from slipway.errors import SlipwayError
 from slipway.operations import Operation, describe_validation, invoke, registry
+
+log = logging.getLogger("slipway.api")
 
 
 def create_app(settings: Settings, *, ctx: Context | None = None) -> FastAPI:
@@ -48,6 +51,7 @@ def create_app(settings: Settings, *, ctx: Context | None = None) -> FastAPI:
     app.add_exception_handler(SlipwayError, _slipway_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
     app.router.on_shutdown.append(ctx.close)
     return app
 
@@ -106,3 +110,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     names = {404: "NotFound", 405: "InvalidInput"}
     detail = f"{request.method} {request.url.path}: {exc.detail}"
     return _error_body(names.get(exc.status_code, "SlipwayError"), detail, exc.status_code)
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # A bug, not a user error: keep the traceback in the server log, not in the answer.
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    detail = f"internal error in {request.method} {request.url.path}; see the server log"
+    return _error_body("SlipwayError", detail, 500)

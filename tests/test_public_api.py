@@ -1,0 +1,78 @@
+"""The public surface is deliberate: this test changes only when the API does."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import slipway
+import slipway.objects
+import slipway.store
+
+
+def test_top_level_names_are_pinned() -> None:
+    assert sorted(slipway.__all__) == [
+        "Client",
+        "Settings",
+        "__version__",
+        "connect",
+        "create_project",
+        "current_client",
+        "delete_project",
+        "get_project",
+        "list_projects",
+        "load_settings",
+        "using",
+    ]
+    for name in slipway.__all__:
+        assert getattr(slipway, name) is not None
+
+
+def test_core_package_surfaces_are_pinned() -> None:
+    assert sorted(slipway.objects.__all__) == [
+        "DEFAULT_LINK_MODES",
+        "Entry",
+        "LinkMode",
+        "Manifest",
+        "ObjectInfo",
+        "ObjectStore",
+        "hash_bytes",
+        "hash_file",
+    ]
+    assert sorted(slipway.store.__all__) == sorted(
+        [
+            "REVISIONS",
+            "AuditEventEntity",
+            "MetadataStore",
+            "ProjectEntity",
+            "head",
+        ]
+    )
+
+
+def test_import_slipway_is_light() -> None:
+    heavy = "('sqlalchemy', 'fastapi', 'pydantic', 'httpx')"
+    code = f"import sys, slipway; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        slipway.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_sdk_scopes_a_client_with_using(workspace, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    from slipway.client import Client, EmbeddedBackend
+    from slipway.context import Context
+    from tests.conftest import settings_for
+
+    with Client(EmbeddedBackend(Context.open(settings_for(workspace, sqlite_url)))) as client:
+        with slipway.using(client):
+            slipway.create_project("scoped")
+            assert [p.name for p in slipway.list_projects()] == ["scoped"]
+        assert client.get_project("scoped").name == "scoped"

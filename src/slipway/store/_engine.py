@@ -64,6 +64,8 @@ def _sqlite_engine(database: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # LIKE is case-sensitive on PostgreSQL; make SQLite agree (ILIKE is the insensitive one).
+        cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 

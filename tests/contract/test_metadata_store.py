@@ -13,6 +13,7 @@ from slipway.errors import AlreadyExists, ConfigError, SchemaOutdated, Unavailab
 from slipway.store import REVISIONS, MetadataStore, ProjectEntity, head
 from slipway.store import _schema_check as schema_check
 from slipway.store import projects as project_rows
+from slipway.store._engine import make_engine
 from slipway.store.migrate import upgrade
 from slipway.store.schema import metadata, runs
 
@@ -103,15 +104,22 @@ def test_revision_list_matches_the_migration_scripts() -> None:
     assert tuple(chain) == REVISIONS
 
 
-def test_outdated_schema_is_refused_with_the_upgrade_command(
-    metadata_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    MetadataStore.open(metadata_url).close()
-    monkeypatch.setattr(schema_check, "REVISIONS", (*REVISIONS, "9999"))
+def test_outdated_schema_is_refused_until_upgraded_keeping_data(metadata_url: str) -> None:
+    """A database made by an older Slipway (revision 0001) is refused, then upgraded in place."""
+    upgrade(metadata_url, target="0001")
+    old = MetadataStore(make_engine(metadata_url), metadata_url)
+    with old.write() as conn:
+        project_rows.insert_project(conn, project("survivor"))
+    old.close()
     with pytest.raises(
-        SchemaOutdated, match=r"at revision 0001, this Slipway needs 9999.*slipway db upgrade"
+        SchemaOutdated, match=r"at revision 0001, this Slipway needs .*slipway db upgrade"
     ):
         MetadataStore.open(metadata_url)
+    assert upgrade(metadata_url) == ("0001", head())
+    store = MetadataStore.open(metadata_url)
+    with store.read() as conn:
+        assert project_rows.get_project(conn, "survivor") is not None
+    store.close()
 
 
 def test_schema_from_a_newer_slipway_is_refused(metadata_url: str) -> None:

@@ -80,6 +80,8 @@ metrics = Table(
     Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
     Column("key", KEY, nullable=False),
     Column("value", Float, nullable=False),
+    # SQLite turns NaN into NULL; a flag keeps "the loss diverged" distinct from "no value".
+    Column("is_nan", Boolean, nullable=False, default=False, server_default="0"),
     Column("step", BigInteger, nullable=False, default=0),
     Column("timestamp", BigInteger, nullable=False),
     Index(None, "run_id", "key", "step"),
@@ -91,6 +93,7 @@ latest_metrics = Table(
     Column("run_id", ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("key", KEY, primary_key=True),
     Column("value", Float, nullable=False),
+    Column("is_nan", Boolean, nullable=False, default=False, server_default="0"),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     # Run search filters "metrics.acc > 0.9" hit this index, not the full series.

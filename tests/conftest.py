@@ -14,7 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from slipway.client import Client, EmbeddedBackend, HttpBackend
 from slipway.config import Settings, load_settings
+from slipway.context import Context
 
 PG_ADMIN_URL = os.environ.get(
     "SLIPWAY_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -192,3 +194,20 @@ def live_server(workspace: Path, sqlite_url: str) -> Iterator[LiveServer]:
     server = start_server(workspace, clean_env(SLIPWAY_METADATA_URL=sqlite_url))
     yield server
     server.stop()
+
+
+@pytest.fixture(params=["embedded-sqlite", "embedded-postgres", "remote"])
+def any_client(
+    request: pytest.FixtureRequest, workspace: Path, sqlite_url: str
+) -> Iterator[Client]:
+    if request.param == "remote":
+        server = start_server(workspace, clean_env(SLIPWAY_METADATA_URL=sqlite_url))
+        made = Client(HttpBackend(server.url))
+        yield made
+        made.close()
+        server.stop()
+        return
+    url = sqlite_url if request.param == "embedded-sqlite" else request.getfixturevalue("pg_url")
+    made = Client(EmbeddedBackend(Context.open(settings_for(workspace, url))))
+    yield made
+    made.close()

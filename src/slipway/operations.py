@@ -15,15 +15,20 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, BinaryIO, Literal, TypeVar
 
 from pydantic import BaseModel
 
 from slipway.context import Context
-from slipway.errors import InvalidInput, NotFound, SlipwayError
+from slipway.errors import InvalidInput, NotFound, PermissionDenied, SlipwayError
+from slipway.store import audit
 
 # Service modules that register operations, imported on first use of the registry.
-SERVICE_MODULES: tuple[str, ...] = ("slipway.projects.service",)
+SERVICE_MODULES: tuple[str, ...] = (
+    "slipway.projects.service",
+    "slipway.blobs.service",
+    "slipway.tracking.service",
+)
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 _PERMISSION = re.compile(r"^[a-z][a-z_]*:[a-z][a-z_*]*$")
@@ -37,7 +42,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 @dataclass(frozen=True)
 class Param:
     name: str
-    where: Literal["path", "query", "body"]
+    where: Literal["path", "query", "body", "blob"]
     annotation: Any
     default: Any = inspect.Parameter.empty
 
@@ -58,10 +63,16 @@ class Operation:
     returns: Any
     summary: str
     area: str
+    read_only: bool = False
 
     @property
     def mutating(self) -> bool:
-        return self.method != "GET"
+        return self.method != "GET" and not self.read_only
+
+    @property
+    def streams(self) -> bool:
+        """The operation answers with a byte stream rather than a JSON body."""
+        return self.returns is BinaryIO
 
     def param(self, where: str) -> list[Param]:
         return [p for p in self.params if p.where == where]
@@ -75,8 +86,15 @@ _registry: dict[str, Operation] = {}
 _loaded = False
 
 
-def operation(route: str, *, permission: str, audit: str | None) -> Callable[[F], F]:
-    """Register a service function as an operation. Both `permission` and `audit` are required."""
+def operation(
+    route: str, *, permission: str, audit: str | None, read_only: bool = False
+) -> Callable[[F], F]:
+    """Register a service function as an operation. Both `permission` and `audit` are required.
+
+    `read_only=True` marks a POST that changes nothing (a search with a large body), which
+    needs no audit action. A `BinaryIO` parameter is the raw request body; a `BinaryIO`
+    return value is streamed back.
+    """
     method, _, path = route.partition(" ")
     if method not in METHODS or not path.startswith("/"):
         raise OperationDefinitionError(f"route {route!r} must read 'METHOD /path'")
@@ -84,13 +102,13 @@ def operation(route: str, *, permission: str, audit: str | None) -> Callable[[F]
         raise OperationDefinitionError(f"{route}: permission {permission!r} must read 'area:verb'")
     if audit is not None and not _AUDIT.match(audit):
         raise OperationDefinitionError(f"{route}: audit action {audit!r} must read 'area.verb'")
-    if method != "GET" and audit is None:
+    if method != "GET" and audit is None and not read_only:
         raise OperationDefinitionError(
             f"{route}: a mutating operation must declare an audit action"
         )
 
     def register(func: F) -> F:
-        op = _build(func, method, path, permission, audit)
+        op = _build(func, method, path, permission, audit, read_only)
         if op.name in _registry and _registry[op.name].func is not func:
             raise OperationDefinitionError(f"operation {op.name!r} is registered twice")
         _registry[op.name] = op
@@ -100,7 +118,12 @@ def operation(route: str, *, permission: str, audit: str | None) -> Callable[[F]
 
 
 def _build(
-    func: Callable[..., Any], method: str, path: str, permission: str, audit: str | None
+    func: Callable[..., Any],
+    method: str,
+    path: str,
+    permission: str,
+    audit: str | None,
+    read_only: bool,
 ) -> Operation:
     hints = typing.get_type_hints(func)
     signature = inspect.signature(func)
@@ -113,7 +136,9 @@ def _build(
         spec = signature.parameters[name]
         annotation = hints[name]
         if name in placeholders:
-            where: Literal["path", "query", "body"] = "path"
+            where: Literal["path", "query", "body", "blob"] = "path"
+        elif annotation is BinaryIO:
+            where = "blob"
         elif inspect.isclass(annotation) and issubclass(annotation, BaseModel):
             where = "body"
         elif _is_simple(annotation):
@@ -121,12 +146,12 @@ def _build(
         else:
             raise OperationDefinitionError(
                 f"{func.__qualname__}: parameter {name} must be a path placeholder, "
-                "a simple query value or a pydantic body"
+                "a simple query value, a pydantic body or a BinaryIO body"
             )
         params.append(Param(name, where, annotation, spec.default))
     if missing := placeholders - {p.name for p in params}:
         raise OperationDefinitionError(f"{func.__qualname__}: path names {missing} not in params")
-    if len([p for p in params if p.where == "body"]) > 1:
+    if len([p for p in params if p.where in {"body", "blob"}]) > 1:
         raise OperationDefinitionError(f"{func.__qualname__}: at most one body parameter")
     returns = hints.get("return", type(None))
     module = func.__module__.split(".")
@@ -141,6 +166,7 @@ def _build(
         returns=None if returns is type(None) else returns,
         summary=(inspect.getdoc(func) or func.__name__).splitlines()[0],
         area=module[1] if len(module) > 1 else module[0],
+        read_only=read_only,
     )
 
 
@@ -169,50 +195,58 @@ def get(name: str) -> Operation:
 
 
 def invoke(ctx: Context, name: str, /, **arguments: Any) -> Any:
-    """Run operation `name` as `ctx.principal`: check permission, call, write the audit event."""
+    """Run operation `name` as `ctx.principal`: check permission, call, write the audit event.
+
+    A mutation's audit event is inserted by the operation's first write transaction, so the
+    change and its record commit together; a refusal or failure is recorded on its own.
+    """
     op = get(name)
     unknown = set(arguments) - {p.name for p in op.params}
     if unknown:
         raise InvalidInput(f"{name} takes no argument(s) {sorted(unknown)}")
+    if not op.audit:
+        ctx.principal.require(op.permission)
+        return op.func(ctx, **arguments)
+    event = audit.PendingEvent(
+        timestamp=ctx.clock(),
+        principal=ctx.principal.name,
+        action=op.audit,
+        operation=op.name,
+        target=_target(op, arguments),
+        detail=_body_detail(op, arguments),
+    )
     try:
         ctx.principal.require(op.permission)
-        result = op.func(ctx, **arguments)
+        with audit.pending(event):
+            result = op.func(ctx, **arguments)
     except SlipwayError as exc:
-        if op.audit:
-            _audit(ctx, op, arguments, outcome=_outcome(exc), detail=f"{exc.name}: {exc.detail}")
+        event.outcome = "denied" if isinstance(exc, PermissionDenied) else "error"
+        event.detail = f"{exc.name}: {exc.detail}"[:4000]
+        _record(ctx, event)
         raise
-    if op.audit:
-        _audit(ctx, op, arguments, outcome="ok")
+    if not event.written:  # an operation that made no metadata write (e.g. a blob upload)
+        _record(ctx, event)
     return result
 
 
-def _outcome(exc: SlipwayError) -> str:
-    return "denied" if exc.name == "PermissionDenied" else "error"
+def _target(op: Operation, arguments: dict[str, Any]) -> str:
+    return op.path.format(**{p.name: arguments.get(p.name, "") for p in op.param("path")})
 
 
-def _audit(
-    ctx: Context, op: Operation, arguments: dict[str, Any], *, outcome: str, detail: str = ""
-) -> None:
-    from slipway.store import audit
+def _body_detail(op: Operation, arguments: dict[str, Any]) -> str:
+    """What was asked for, minus fields that look secret; large bodies are cut short."""
+    for p in op.param("body"):
+        body = arguments.get(p.name)
+        if isinstance(body, BaseModel):
+            return json.dumps(body.model_dump(mode="json", exclude=_secret_fields(body)))[:4000]
+    return ""
 
-    target = op.path.format(**{p.name: arguments.get(p.name, "") for p in op.param("path")})
-    body = [
-        arguments[p.name] for p in op.param("body") if isinstance(arguments.get(p.name), BaseModel)
-    ]
-    if body and not detail:
-        # Record what was asked for, minus fields a model marks as secret.
-        detail = json.dumps(body[0].model_dump(mode="json", exclude=_secret_fields(body[0])))
+
+def _record(ctx: Context, event: audit.PendingEvent) -> None:
+    event.written = False
     with ctx.store.write() as conn:
-        audit.append_event(
-            conn,
-            timestamp=ctx.clock(),
-            principal=ctx.principal.name,
-            action=op.audit or op.name,
-            operation=op.name,
-            target=target,
-            outcome=outcome,
-            detail=detail[:4000],
-        )
+        audit.write_pending(conn, event)
+    event.written = True
 
 
 _SECRET_FIELD = re.compile(r"secret|password|token|key", re.IGNORECASE)

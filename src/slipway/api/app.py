@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any
+import tempfile
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from fastapi import Body, FastAPI, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from slipway._version import __version__
@@ -19,6 +22,9 @@ from slipway.errors import SlipwayError
 from slipway.operations import Operation, describe_validation, invoke, registry
 
 log = logging.getLogger("slipway.api")
+CHUNK = 1 << 20
+JSON = "application/json"
+SPOOL_IN_MEMORY = 8 << 20
 
 
 def create_app(settings: Settings, *, ctx: Context | None = None) -> FastAPI:
@@ -35,13 +41,14 @@ def create_app(settings: Settings, *, ctx: Context | None = None) -> FastAPI:
             op.path,
             _endpoint(op),
             methods=[op.method],
-            response_model=op.returns,
+            response_model=None if op.streams else op.returns,
+            response_class=StreamingResponse if op.streams else JSONResponse,
             status_code=_status(op),
             name=op.name,
             operation_id=op.name,
             summary=op.summary,
             tags=[op.area],
-            openapi_extra={"x-permission": op.permission, "x-audit": op.audit},
+            openapi_extra=_openapi_extra(op),
         )
 
     @app.get("/healthz", tags=["server"], operation_id="healthz")
@@ -59,22 +66,50 @@ def create_app(settings: Settings, *, ctx: Context | None = None) -> FastAPI:
 def _status(op: Operation) -> int:
     if op.returns is None:
         return 204
-    return 201 if op.method == "POST" else 200
+    return 201 if op.method == "POST" and op.mutating else 200
+
+
+def _openapi_extra(op: Operation) -> dict[str, Any]:
+    extra: dict[str, Any] = {"x-permission": op.permission, "x-audit": op.audit}
+    binary = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    if op.param("blob"):
+        extra["requestBody"] = {"required": True, "content": binary}
+    if op.streams:
+        extra["responses"] = {"200": {"description": "The object's bytes", "content": binary}}
+    return extra
 
 
 def _endpoint(op: Operation) -> Any:
+    blob = next((p.name for p in op.param("blob")), None)
+    # pydantic writes the JSON itself: faster than FastAPI's encoder, and it keeps the
+    # models' settings (NaN metrics travel as "NaN" strings instead of breaking the answer).
+    adapter = TypeAdapter(op.returns) if op.returns is not None and not op.streams else None
+    status = _status(op)
+
     async def endpoint(request: Request, **arguments: Any) -> Any:
         base: Context = request.app.state.ctx
         # Authentication arrives with the security service; until then a caller is anonymous.
         host = request.client.host if request.client else "unknown"
         ctx = base.acting_as(Principal(f"anonymous@{host}"))
-        result = await run_in_threadpool(invoke, ctx, op.name, **arguments)
+        if blob is not None:
+            arguments[blob] = await _spool(request)
+        try:
+            result = await run_in_threadpool(invoke, ctx, op.name, **arguments)
+        finally:
+            if blob is not None:
+                arguments[blob].close()
         if result is None:
             return Response(status_code=204)
-        return result
+        if adapter is None:
+            return StreamingResponse(
+                iterate_in_threadpool(_chunks(result)), media_type="application/octet-stream"
+            )
+        return Response(adapter.dump_json(result), status_code=status, media_type=JSON)
 
     params = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
     for p in op.params:
+        if p.where == "blob":
+            continue  # read from the raw request stream, not declared to FastAPI
         if p.where == "path":
             default: Any = Path()
         elif p.where == "query":
@@ -89,6 +124,23 @@ def _endpoint(op: Operation) -> Any:
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name
     return endpoint
+
+
+async def _spool(request: Request) -> BinaryIO:
+    """The request body in a temporary file: small ones in memory, large ones on disk."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by caller
+    async for chunk in request.stream():
+        await run_in_threadpool(spool.write, chunk)
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+def _chunks(reader: BinaryIO) -> Iterator[bytes]:
+    try:
+        while chunk := reader.read(CHUNK):
+            yield chunk
+    finally:
+        reader.close()
 
 
 def _error_body(name: str, detail: str, status: int) -> JSONResponse:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import tempfile
+from collections.abc import Iterator
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote
 
 from pydantic import BaseModel, TypeAdapter
@@ -55,13 +57,22 @@ class HttpBackend:
             if arguments.get(p.name) is not None
         }
         body = next((arguments[p.name] for p in op.param("body") if p.name in arguments), None)
-        payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else None
+        blob = next((arguments[p.name] for p in op.param("blob") if p.name in arguments), None)
+        request = self._http.build_request(
+            op.method,
+            path,
+            params=query,
+            content=_chunks(blob) if blob is not None else _json(body),
+            headers=_BLOB if blob is not None else _JSON if body is not None else None,
+        )
         try:
-            response = self._http.request(op.method, path, params=query, json=payload)
+            response = self._http.send(request, stream=op.streams)
         except httpx.TransportError as exc:
             raise Unavailable(
                 f"cannot reach the Slipway server at {mask_url(self.base_url)}: {exc}"
             ) from None
+        if op.streams:
+            return _download(response)
         if response.status_code >= 400:
             raise _error_from(response)
         if op.returns is None or response.status_code == 204:
@@ -72,6 +83,38 @@ class HttpBackend:
 
     def close(self) -> None:
         self._http.close()
+
+
+_JSON = {"content-type": "application/json"}
+_BLOB = {"content-type": "application/octet-stream"}
+CHUNK = 1 << 20
+SPOOL_IN_MEMORY = 8 << 20
+
+
+def _json(body: Any) -> bytes | None:
+    if isinstance(body, BaseModel):
+        return body.model_dump_json().encode()
+    return None
+
+
+def _chunks(reader: BinaryIO) -> Iterator[bytes]:
+    while chunk := reader.read(CHUNK):
+        yield chunk
+
+
+def _download(response: Any) -> BinaryIO:
+    """Spool a streamed answer to a temporary file (constant memory) and hand it back."""
+    try:
+        if response.status_code >= 400:
+            response.read()
+            raise _error_from(response)
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+        for chunk in response.iter_bytes(CHUNK):
+            spool.write(chunk)
+        spool.seek(0)
+        return spool  # type: ignore[return-value]
+    finally:
+        response.close()
 
 
 def _query_value(value: Any) -> Any:

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
+from slipway.client._body import body
+from slipway.client._objects import ObjectsClient
+from slipway.client._runs import RunsClient
 from slipway.config import Settings, load_settings
 from slipway.context import Context
-from slipway.errors import InvalidInput
-from slipway.operations import describe_validation
 from slipway.projects.models import Project, ProjectCreate, ProjectPage
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def body(model: type[M], **fields: Any) -> M:
-    """Build a request body, turning pydantic's error into InvalidInput naming the field."""
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        raise InvalidInput(describe_validation(exc.errors())) from None
 
 
 class Client:
@@ -30,6 +19,8 @@ class Client:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
+        self.runs = RunsClient(backend)
+        self.objects = ObjectsClient(backend)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Client:

@@ -24,24 +24,19 @@ Operator: TypeAlias = Literal[
 ]  # fmt: skip
 
 ENTITIES: dict[str, Entity] = {
-    "metrics": "metrics",
-    "metric": "metrics",
-    "params": "params",
-    "param": "params",
-    "tags": "tags",
-    "tag": "tags",
-    "attributes": "attributes",
-    "attribute": "attributes",
-    "attr": "attributes",
-    "run": "attributes",
-}
+    "metrics": "metrics", "metric": "metrics", "params": "params", "param": "params",
+    "tags": "tags", "tag": "tags", "attributes": "attributes", "attribute": "attributes",
+    "attr": "attributes", "run": "attributes",
+}  # fmt: skip
 _SYMBOL_OPS: dict[str, Operator] = {
     "=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
 }  # fmt: skip
+_WORD_OPS: dict[str, Operator] = {"LIKE": "LIKE", "ILIKE": "ILIKE", "IN": "IN"}
+_NOT_OPS: dict[str, Operator] = {"LIKE": "NOT LIKE", "ILIKE": "NOT ILIKE", "IN": "NOT IN"}
 _INT64_MAX = 2**63 - 1
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_.\-/:]+")
+BARE_KEY = re.compile(r"[A-Za-z0-9_.\-/:]+")
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _SYMBOL = re.compile(r"==|!=|<>|<=|>=|[=<>(),]")
 _ESCAPES = {"'": "'", '"': '"', "\\": "\\"}
@@ -109,15 +104,19 @@ class _Token:
     payload: Identifier | Value | None = None
 
 
-def source_error(label: str, source: str, position: int, message: str) -> InvalidInput:
-    """One line: what was wrong, where (1-based), and the text around it."""
+def source_error(
+    label: str, source: str, position: int, message: str, *, found: str = "", hint: str = ""
+) -> InvalidInput:
+    """One line: what was wrong, where (1-based), what was there, the text around it, a hint."""
     start = max(0, position - 1 - 40)
     end = min(len(source), position - 1 + 20)
     excerpt = source[start:end]
     # Keep the message on one line whatever the input holds.
     excerpt = "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in excerpt)
-    excerpt = ("..." if start > 0 else "") + excerpt + (" ..." if end < len(source) else "")
-    return InvalidInput(f'{label}: {message} at position {position} in "{excerpt}"')
+    excerpt = ("..." if start > 0 else "") + excerpt + ("..." if end < len(source) else "")
+    found = f" (found {found})" if found else ""
+    hint = f"; {hint}" if hint else ""
+    return InvalidInput(f'{label}: {message} at position {position}{found} in "{excerpt}"{hint}')
 
 
 class _Lexer:
@@ -126,8 +125,8 @@ class _Lexer:
         self.label = label
         self.index = 0
 
-    def error(self, index: int, message: str) -> InvalidInput:
-        return source_error(self.label, self.source, index + 1, message)
+    def error(self, index: int, message: str, hint: str = "") -> InvalidInput:
+        return source_error(self.label, self.source, index + 1, message, hint=hint)
 
     def tokens(self) -> list[_Token]:
         found: list[_Token] = []
@@ -164,7 +163,9 @@ class _Lexer:
         start = self.index
         self.index += len(text)
         if self.index < len(self.source) and re.match(r"[\w.]", self.source[self.index]):
-            raise self.error(start, f"malformed number {self.source[start : self.index + 1]!r}")
+            junk = re.compile(r"[\w.]*").match(self.source, self.index)
+            end = junk.end() if junk else self.index
+            raise self.error(start, f"malformed number {self.source[start:end]!r}")
         value: int | float = float(text)
         if re.fullmatch(r"-?\d+", text) and abs(int(text)) <= _INT64_MAX:
             value = int(text)
@@ -177,16 +178,17 @@ class _Lexer:
         if entity is None:
             raise self.error(
                 start,
-                f"unknown entity {prefix!r}: identifiers start with metrics., params., tags. "
-                "or attributes.",
+                f"unknown entity {prefix!r}",
+                hint="identifiers start with metrics., params., tags. or attributes.",
             )
         self.index += 1  # the dot
         src = self.source
-        if self.index < len(src) and src[self.index] in "`\"":
+        if self.index < len(src) and src[self.index] in '`"':
+            quote_index = self.index
             key = self._quoted(src[self.index], "key")
             if not key:
-                raise self.error(start, f"empty key after '{prefix}.'")
-        elif bare := _BARE_KEY.match(src, self.index):
+                raise self.error(quote_index, f"empty key after '{prefix}.'")
+        elif bare := BARE_KEY.match(src, self.index):
             key = bare.group()
             self.index = bare.end()
         else:
@@ -214,7 +216,7 @@ class _Lexer:
                 # Other backslashes stay, so LIKE patterns can say \% and \_ literally.
                 out.append(char)
                 i += 1
-        raise self.error(start, f"unterminated {what}: no closing {quote} for the one")
+        raise self.error(start, f"unterminated {what} starting")
 
 
 class _Parser:
@@ -233,19 +235,26 @@ class _Parser:
         self.index += 1
         return token
 
+    def at(self, symbol: str) -> bool:
+        return self.token.kind == "symbol" and self.token.text == symbol
+
     def is_word(self, *words: str) -> bool:
         return self.token.kind == "word" and self.token.text.upper() in words
 
-    def error(self, message: str, token: _Token | None = None) -> InvalidInput:
-        token = token or self.token
+    def error(self, message: str, hint: str = "") -> InvalidInput:
+        """An error at the current token, saying what was found there."""
+        token = self.token
         found = "the end" if token.kind == "end" else repr(token.text)
-        return source_error(self.label, self.source, token.position, f"{message} ({found=!s})")
+        return source_error(
+            self.label, self.source, token.position, message, found=found, hint=hint
+        )
+
+    def error_at(self, position: int, message: str) -> InvalidInput:
+        return source_error(self.label, self.source, position, message)
 
     def expect_end(self, what: str) -> None:
-        if self.token.kind == "symbol" and self.token.text == ")":
-            raise source_error(
-                self.label, self.source, self.token.position, "unbalanced ')': nothing to close"
-            )
+        if self.at(")"):
+            raise self.error_at(self.token.position, "unbalanced parentheses: unmatched ')'")
         if self.token.kind != "end":
             raise self.error(f"expected {what}")
 
@@ -268,18 +277,15 @@ class _Parser:
         return operands[0] if len(operands) == 1 else And(tuple(operands))
 
     def atom(self, depth: int) -> Node:
-        if self.token.kind == "symbol" and self.token.text == "(":
+        if self.at("("):
             opening = self.advance()
             node = self.expression(depth + 1)
-            if not (self.token.kind == "symbol" and self.token.text == ")"):
+            if not self.at(")"):
                 if self.token.kind == "end":
-                    raise source_error(
-                        self.label,
-                        self.source,
-                        opening.position,
-                        "unbalanced parentheses: this '(' is never closed",
-                    )
-                raise self.error(f"expected AND, OR or ')' to close the '(' at {opening.position}")
+                    raise self.error_at(opening.position, "unbalanced parentheses: unclosed '('")
+                raise self.error(
+                    f"expected AND, OR or ')' (to close the '(' at position {opening.position})"
+                )
             self.advance()
             return node
         return self.comparison()
@@ -290,10 +296,11 @@ class _Parser:
             self.advance()
             return token.payload
         if token.kind == "word" and token.text.lower() in ENTITIES:
-            raise self.error(f"expected a key after '{token.text}', e.g. {token.text}.KEY")
+            raise self.error(
+                f"identifier {token.text!r} has no key", hint=f"write {token.text.lower()}.KEY"
+            )
         raise self.error(
-            "expected an identifier such as metrics.acc, params.lr, tags.team "
-            "or attributes.status"
+            "expected an identifier such as metrics.acc, params.lr, tags.team or attributes.status"
         )
 
     def comparison(self) -> Comparison:
@@ -314,24 +321,26 @@ class _Parser:
             self.advance()
             return _SYMBOL_OPS[token.text]
         word = token.text.upper() if token.kind == "word" else ""
-        if word in ("LIKE", "ILIKE", "IN"):
+        if word in _WORD_OPS:
             self.advance()
-            return word  # type: ignore[return-value]  # narrowed by the test above
+            return _WORD_OPS[word]
         if word == "NOT":
             self.advance()
-            if not self.is_word("LIKE", "ILIKE", "IN"):
+            if not self.is_word(*_NOT_OPS):
                 raise self.error("expected LIKE, ILIKE or IN after NOT")
-            return f"NOT {self.advance().text.upper()}"  # type: ignore[return-value]
+            return _NOT_OPS[self.advance().text.upper()]
         if word == "IS":
             self.advance()
-            negated = self.is_word("NOT") and bool(self.advance())
+            negated = self.is_word("NOT")
+            if negated:
+                self.advance()
             if not self.is_word("NULL"):
                 raise self.error("expected NULL after IS" + (" NOT" if negated else ""))
             self.advance()
             return "IS NOT NULL" if negated else "IS NULL"
-        name = f"{target.entity}.{target.key}"
         raise self.error(
-            f"expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS NULL, ...) after {name}"
+            "expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS NULL, ...) "
+            f"after {target.entity}.{target.key}"
         )
 
     def value(self, after: str) -> Value:
@@ -340,20 +349,22 @@ class _Parser:
             self.advance()
             return token.payload
         if self.is_word("NULL"):
-            raise self.error(f"expected a value after '{after}'; to test for a missing key use IS NULL")
+            raise self.error(
+                f"expected a value after '{after}'", hint="to test for a missing key use IS NULL"
+            )
         raise self.error(f"expected a value after '{after}'")
 
     def value_list(self, op: str) -> tuple[Value, ...]:
-        if not (self.token.kind == "symbol" and self.token.text == "("):
+        if not self.at("("):
             raise self.error(f"expected '(' after {op}")
         self.advance()
-        if self.token.kind == "symbol" and self.token.text == ")":
+        if self.at(")"):
             raise self.error(f"empty {op} list: give at least one value")
-        values = [self.value("(" if not values_started else ",") for values_started in (False,)]
-        while self.token.kind == "symbol" and self.token.text == ",":
+        values = [self.value("(")]
+        while self.at(","):
             self.advance()
             values.append(self.value(","))
-        if not (self.token.kind == "symbol" and self.token.text == ")"):
+        if not self.at(")"):
             raise self.error(f"expected ',' or ')' in the {op} list")
         self.advance()
         return tuple(values)

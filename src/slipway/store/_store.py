@@ -12,6 +12,7 @@ from slipway.config import mask_url
 from slipway.errors import Unavailable
 from slipway.store._engine import make_engine
 from slipway.store._schema_check import current_revision, ensure_schema
+from slipway.store.audit import take_pending, write_pending
 
 
 class MetadataStore:
@@ -50,9 +51,15 @@ class MetadataStore:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that commits on success; SQLite takes its write lock up front."""
+        event = take_pending()
         connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         with connection as conn, conn.begin():
             yield conn
+            if event is not None:
+                # The operation's audit event commits (or rolls back) with its change.
+                write_pending(conn, event)
+        if event is not None:
+            event.written = True
 
     def revision(self) -> str | None:
         with self.engine.connect() as conn:

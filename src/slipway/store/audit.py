@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import Connection, insert, select
 
 from slipway.store.entities import AuditEventEntity
 from slipway.store.schema import audit_events
+
+
+@dataclass
+class PendingEvent:
+    """An audit event waiting for the operation's first write transaction to carry it."""
+
+    timestamp: int
+    principal: str
+    action: str
+    operation: str
+    target: str
+    outcome: str = "ok"
+    detail: str = ""
+    written: bool = False
+
+
+_pending: ContextVar[PendingEvent | None] = ContextVar("slipway_pending_audit", default=None)
+
+
+@contextmanager
+def pending(event: PendingEvent) -> Iterator[PendingEvent]:
+    """Within the block, the first write transaction also inserts `event`, atomically."""
+    token = _pending.set(event)
+    try:
+        yield event
+    finally:
+        _pending.reset(token)
+
+
+def take_pending() -> PendingEvent | None:
+    event = _pending.get()
+    return event if event is not None and not event.written else None
+
+
+def write_pending(conn: Connection, event: PendingEvent) -> None:
+    values = asdict(event)
+    del values["written"]
+    append_event(conn, **values)
 
 
 def append_event(

@@ -25,3 +25,34 @@ class AuditEventEntity:
     target: str
     outcome: str
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunEntity:
+    id: str
+    project_id: str
+    parent_run_id: str | None
+    name: str
+    status: str
+    created_by: str
+    start_time: int
+    end_time: int | None
+    deleted_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    key: str
+    value: float
+    step: int
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactEntity:
+    run_id: str
+    path: str
+    object_hash: str
+    size: int
+    is_dir: bool
+    created_at: int

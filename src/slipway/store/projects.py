@@ -52,3 +52,8 @@ def project_usage(conn: Connection, project_id: str) -> dict[str, int]:
         query = select(func.count()).select_from(table).where(table.c.project_id == project_id)
         counts[label] = int(conn.execute(query).scalar_one())
     return counts
+
+
+def names_by_id(conn: Connection, project_ids: set[str]) -> dict[str, str]:
+    query = select(projects.c.id, projects.c.name).where(projects.c.id.in_(project_ids))
+    return {row.id: row.name for row in conn.execute(query)}

@@ -16,9 +16,7 @@ depends_on = None
 def upgrade() -> None:
     for table in ("metrics", "latest_metrics"):
         with op.batch_alter_table(table) as batch:
-            batch.add_column(
-                sa.Column("is_nan", sa.Boolean(), nullable=False, server_default="0")
-            )
+            batch.add_column(sa.Column("is_nan", sa.Boolean(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:

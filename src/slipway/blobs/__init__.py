@@ -1,0 +1,1 @@
+"""Blobs service: object upload and download over the API."""

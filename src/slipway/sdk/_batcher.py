@@ -1,0 +1,193 @@
+"""Background batching of metrics, params and tags: calls return at once, one thread writes.
+
+Everything goes through one FIFO queue, so `flush()` only has to drop a marker in it and wait
+until the writer reaches the marker: all that was logged before is then durable. The queue is
+bounded: a flood of points blocks the producer (back-pressure) instead of growing memory or
+dropping data. A failed write is logged at once and raised by the next `flush()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from slipway.errors import SlipwayError, Unavailable
+from slipway.tracking.models import MetricColumns
+
+if TYPE_CHECKING:
+    from slipway.client._runs import RunsClient
+
+log = logging.getLogger("slipway.tracking")
+
+MetricItem = tuple[str, str, float, int, int]  # run_id, key, value, step, timestamp
+
+
+@dataclass
+class _KeyValues:
+    kind: str  # "params" or "tags"
+    run_id: str
+    values: dict[str, str]
+
+
+@dataclass
+class _Marker:
+    done: threading.Event = field(default_factory=threading.Event)
+    errors: list[SlipwayError] = field(default_factory=list)
+
+
+@dataclass
+class _RunBatch:
+    metrics: MetricColumns = field(default_factory=MetricColumns)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Batcher:
+    def __init__(
+        self,
+        runs: RunsClient,
+        *,
+        max_batch: int = 10_000,
+        max_pending: int = 100_000,
+        interval_s: float = 0.5,
+        retries: int = 3,
+    ) -> None:
+        self._runs = runs
+        self._max_batch = max_batch
+        self._max_pending = max_pending
+        self._interval_s = interval_s
+        self._retries = retries
+        self._queue: deque[MetricItem | _KeyValues | _Marker] = deque()
+        self._wake = threading.Event()
+        self._space = threading.Condition()
+        self._errors: list[SlipwayError] = []
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._closed = False
+
+    # -- producers -------------------------------------------------------------------------
+
+    def metric(self, run_id: str, key: str, value: float, step: int, timestamp: int) -> None:
+        self._put((run_id, key, value, step, timestamp))
+
+    def params(self, run_id: str, values: Mapping[str, str]) -> None:
+        self._put(_KeyValues("params", run_id, dict(values)))
+
+    def tags(self, run_id: str, values: Mapping[str, str]) -> None:
+        self._put(_KeyValues("tags", run_id, dict(values)))
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        """Return once everything logged before this call is written; raise what failed."""
+        marker = _Marker()
+        self._put(marker)
+        self._wake.set()
+        if not marker.done.wait(timeout_s):
+            raise Unavailable(f"metrics were not written within {timeout_s} s; still trying")
+        if marker.errors:
+            first = marker.errors[0]
+            more = (
+                f" (and {len(marker.errors) - 1} more failed writes)"
+                if len(marker.errors) > 1
+                else ""
+            )
+            raise type(first)(f"logging failed: {first.detail}{more}")
+
+    def close(self) -> None:
+        if self._thread is not None and not self._closed:
+            try:
+                self.flush(timeout_s=60)
+            except SlipwayError as exc:
+                log.error("slipway: %s", exc.detail)
+        self._closed = True
+        self._wake.set()
+
+    def _put(self, item: MetricItem | _KeyValues | _Marker) -> None:
+        if self._thread is None:
+            self._start()
+        if len(self._queue) >= self._max_pending:
+            self._wake.set()
+            with self._space:
+                self._space.wait_for(lambda: len(self._queue) < self._max_pending)
+        self._queue.append(item)
+        if len(self._queue) >= self._max_batch:
+            self._wake.set()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="slipway-logger", daemon=True
+                )
+                self._thread.start()
+
+    # -- the writer thread -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not (self._closed and not self._queue):
+            self._wake.wait(self._interval_s)
+            self._wake.clear()
+            while self._queue:
+                self._drain_once()
+
+    def _drain_once(self) -> None:
+        batches: dict[str, _RunBatch] = {}
+        markers: list[_Marker] = []
+        taken = 0
+        while self._queue and taken < self._max_batch:
+            item = self._queue.popleft()
+            taken += 1
+            if isinstance(item, _Marker):
+                markers.append(item)
+                break  # write what came before, then release the waiter
+            if isinstance(item, _KeyValues):
+                getattr(batches.setdefault(item.run_id, _RunBatch()), item.kind).update(item.values)
+                continue
+            run_id, key, value, step, timestamp = item
+            columns = batches.setdefault(run_id, _RunBatch()).metrics
+            columns.keys.append(key)
+            columns.values.append(value)
+            columns.steps.append(step)
+            columns.timestamps.append(timestamp)
+        with self._space:
+            self._space.notify_all()
+        for run_id, batch in batches.items():
+            self._write(run_id, batch)
+        for marker in markers:
+            marker.errors, self._errors = self._errors, []
+            marker.done.set()
+
+    def _write(self, run_id: str, batch: _RunBatch) -> None:
+        for attempt in range(self._retries + 1):
+            try:
+                self._runs.log_batch(
+                    run_id, metrics=batch.metrics, params=batch.params, tags=batch.tags
+                )
+                return
+            except Unavailable as exc:
+                if attempt == self._retries:
+                    self._fail(run_id, batch, exc)
+                    return
+                time.sleep(0.2 * 2**attempt)
+            except SlipwayError as exc:
+                self._fail(run_id, batch, exc)
+                return
+            except Exception as exc:
+                self._fail(run_id, batch, SlipwayError(f"{type(exc).__name__}: {exc}"))
+                return
+
+    def _fail(self, run_id: str, batch: _RunBatch, exc: SlipwayError) -> None:
+        lost = len(batch.metrics)
+        log.error(
+            "slipway: could not write %d metric points, %d params, %d tags of run %s: %s",
+            lost,
+            len(batch.params),
+            len(batch.tags),
+            run_id,
+            exc.detail,
+        )
+        self._errors.append(exc)

@@ -1,0 +1,196 @@
+"""Repository for runs and what hangs off them: params, tags, metrics, artifacts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+from slipway.errors import Conflict
+from slipway.store.entities import ArtifactEntity, MetricPoint, RunEntity
+from slipway.store.schema import artifacts, latest_metrics, metrics, params, runs, tags
+
+
+def insert_run(conn: Connection, run: RunEntity) -> RunEntity:
+    conn.execute(insert(runs).values(**asdict(run)))
+    return run
+
+
+def get_run(conn: Connection, run_id: str) -> RunEntity | None:
+    row = conn.execute(select(runs).where(runs.c.id == run_id)).one_or_none()
+    return RunEntity(**row._mapping) if row else None
+
+
+def update_run(conn: Connection, run_id: str, **values: Any) -> None:
+    conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+
+def child_run_ids(conn: Connection, run_id: str) -> list[str]:
+    return list(conn.execute(select(runs.c.id).where(runs.c.parent_run_id == run_id)).scalars())
+
+
+def search(conn: Connection, query: Select[Any], *, limit: int, offset: int) -> list[RunEntity]:
+    rows = conn.execute(query.limit(limit).offset(offset))
+    return [RunEntity(**row._mapping) for row in rows]
+
+
+# -- params, tags, metrics ---------------------------------------------------------------
+
+
+def key_values(
+    conn: Connection, table_name: str, run_ids: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """Params or tags of several runs at once: run_id -> {key: value}."""
+    table = params if table_name == "params" else tags
+    found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
+    query = select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(run_ids))
+    for run_id, key, value in conn.execute(query):
+        found[run_id][key] = value
+    return found
+
+
+def latest(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, MetricPoint]]:
+    found: dict[str, dict[str, MetricPoint]] = {run_id: {} for run_id in run_ids}
+    query = select(latest_metrics).where(latest_metrics.c.run_id.in_(run_ids))
+    for row in conn.execute(query):
+        value = math.nan if row.is_nan else row.value
+        found[row.run_id][row.key] = MetricPoint(row.key, value, row.step, row.timestamp)
+    return found
+
+
+def log_params(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:
+    """Params are write-once: logging the same value again is fine, a different one is not."""
+    if not values:
+        return
+    existing = key_values(conn, "params", [run_id])[run_id]
+    clashes = {k: (existing[k], v) for k, v in values.items() if k in existing and existing[k] != v}
+    if clashes:
+        key, (old, wanted) = next(iter(sorted(clashes.items())))
+        raise Conflict(
+            f"param {key!r} of run {run_id} is already {old!r}, cannot change it to {wanted!r}; "
+            "params are immutable: log a new run, or use a tag or metric for values that change"
+        )
+    new = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items() if k not in existing]
+    if new:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(params), new)
+        except SAIntegrityError:
+            # Another writer logged the same key between our read and insert: check again.
+            log_params(conn, run_id, values)
+
+
+def set_tags(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:
+    if not values:
+        return
+    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+    statement = _upsert(conn)(tags).values(rows)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[tags.c.run_id, tags.c.key], set_={"value": statement.excluded.value}
+        )
+    )
+
+
+def delete_tag(conn: Connection, run_id: str, key: str) -> bool:
+    result = conn.execute(delete(tags).where(and_(tags.c.run_id == run_id, tags.c.key == key)))
+    return bool(result.rowcount)
+
+
+def log_metrics(conn: Connection, run_id: str, points: Sequence[MetricPoint]) -> None:
+    """Append points to the series and move each key's latest value forward."""
+    if not points:
+        return
+    conn.execute(insert(metrics), [_metric_row(run_id, p) for p in points])
+    newest: dict[str, MetricPoint] = {}
+    for p in points:
+        current = newest.get(p.key)
+        if current is None or (p.step, p.timestamp) >= (current.step, current.timestamp):
+            newest[p.key] = p
+    statement = _upsert(conn)(latest_metrics).values(
+        [_metric_row(run_id, p) for p in newest.values()]
+    )
+    incoming = statement.excluded
+    # "Latest" is the highest step, then the newest timestamp: a late point for an old step
+    # never overwrites a newer one.
+    is_newer = or_(
+        incoming.step > latest_metrics.c.step,
+        and_(
+            incoming.step == latest_metrics.c.step, incoming.timestamp >= latest_metrics.c.timestamp
+        ),
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
+            set_={
+                "value": incoming.value,
+                "is_nan": incoming.is_nan,
+                "step": incoming.step,
+                "timestamp": incoming.timestamp,
+            },
+            where=is_newer,
+        )
+    )
+
+
+def metric_history(conn: Connection, run_id: str, key: str) -> list[MetricPoint]:
+    query = (
+        select(
+            metrics.c.key, metrics.c.value, metrics.c.is_nan, metrics.c.step, metrics.c.timestamp
+        )
+        .where(and_(metrics.c.run_id == run_id, metrics.c.key == key))
+        .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
+    )
+    return [
+        MetricPoint(k, math.nan if is_nan else value, step, ts)
+        for k, value, is_nan, step, ts in conn.execute(query)
+    ]
+
+
+def _metric_row(run_id: str, p: MetricPoint) -> dict[str, Any]:
+    nan = math.isnan(p.value)
+    return {
+        "run_id": run_id,
+        "key": p.key,
+        "value": 0.0 if nan else p.value,
+        "is_nan": nan,
+        "step": p.step,
+        "timestamp": p.timestamp,
+    }
+
+
+def _upsert(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+# -- artifacts ---------------------------------------------------------------------------
+
+
+def put_artifact(conn: Connection, artifact: ArtifactEntity) -> None:
+    """Record (or replace) the artifact at `artifact.path` of its run."""
+    values = asdict(artifact)
+    statement = _upsert(conn)(artifacts).values(**values)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[artifacts.c.run_id, artifacts.c.path],
+            set_={
+                k: statement.excluded[k] for k in ("object_hash", "size", "is_dir", "created_at")
+            },
+        )
+    )
+
+
+def list_artifacts(conn: Connection, run_id: str) -> list[ArtifactEntity]:
+    query = select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.path)
+    return [ArtifactEntity(**row._mapping) for row in conn.execute(query)]
+
+
+def get_artifact(conn: Connection, run_id: str, path: str) -> ArtifactEntity | None:
+    query = select(artifacts).where(and_(artifacts.c.run_id == run_id, artifacts.c.path == path))
+    row = conn.execute(query).one_or_none()
+    return ArtifactEntity(**row._mapping) if row else None

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import Connection
 
 from slipway.context import Context
-from slipway.errors import Conflict, InvalidInput, NotFound
+from slipway.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from slipway.objects import Manifest, check_hash
 from slipway.objects._manifest import safe_relpath
 from slipway.operations import operation
@@ -198,7 +198,14 @@ def _project(conn: Connection, ctx: Context, name: str, *, create: bool) -> Proj
         raise NotFound(f"project {name!r} does not exist; `slipway projects list` shows them")
     now = ctx.clock()
     entity = ProjectEntity(uuid.uuid4().hex, name, "", ctx.principal.name, now, now)
-    return project_rows.insert_project(conn, entity)
+    try:
+        return project_rows.insert_project(conn, entity)
+    except AlreadyExists:
+        # Another writer created it a moment ago (first runs of a grid search start together).
+        raced = project_rows.get_project(conn, name)
+        if raced is None:
+            raise
+        return raced
 
 
 def _views(conn: Connection, entities: list[RunEntity]) -> list[Run]:

@@ -1,0 +1,98 @@
+"""Many writers lose nothing; a killed writer keeps everything it flushed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from slipway.store import MetadataStore
+from slipway.store.schema import latest_metrics, metrics
+from tests.conftest import clean_env
+
+WRITER = """
+import sys
+import slipway as sw
+
+sw.connect(workspace=sys.argv[1])
+with sw.start_run(project="load", name=f"writer-{sys.argv[2]}", capture=False) as run:
+    for step in range(10_000):
+        run.log_metric("loss", step / 10_000, step=step)
+print(run.id)
+"""
+
+KILLED = """
+import sys, time
+import slipway as sw
+
+sw.connect(workspace=sys.argv[1])
+run = sw.start_run(project="crash", capture=False)
+run.log_params({"lr": "0.1"})
+for step in range(5_000):
+    run.log_metric("loss", step, step=step)
+run.flush()
+print(run.id, flush=True)
+for step in range(5_000, 1_000_000):   # logged, never flushed: may or may not survive
+    run.log_metric("loss", step, step=step)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_eight_processes_logging_at_once_lose_nothing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    MetadataStore.open(url).close()
+    env = clean_env(SLIPWAY_METADATA_URL=url)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path / ".slipway"), str(i)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(8)
+    ]
+    outputs = [w.communicate(timeout=240) for w in writers]
+    assert [w.returncode for w in writers] == [0] * 8, "\n".join(err for _, err in outputs)
+    run_ids = [out.strip() for out, _ in outputs]
+
+    store = MetadataStore.open(url)
+    with store.read() as conn:
+        counts = dict(
+            conn.execute(select(metrics.c.run_id, func.count()).group_by(metrics.c.run_id)).all()
+        )
+        latest = dict(conn.execute(select(latest_metrics.c.run_id, latest_metrics.c.step)).all())
+    store.close()
+    assert counts == {run_id: 10_000 for run_id in run_ids}
+    assert latest == {run_id: 9_999 for run_id in run_ids}
+
+
+def test_sigkill_after_flush_keeps_everything_flushed(tmp_path: Path, sqlite_url: str) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(tmp_path / ".slipway")],
+        env=clean_env(SLIPWAY_METADATA_URL=sqlite_url),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    run_id = child.stdout.readline().strip()
+    assert len(run_id) == 32, "the child did not reach its flush"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+    store = MetadataStore.open(sqlite_url)
+    with store.read() as conn:
+        steps = set(
+            conn.execute(select(metrics.c.step).where(metrics.c.run_id == run_id)).scalars()
+        )
+    store.close()
+    assert set(range(5_000)) <= steps  # everything up to the flush
+    assert steps <= set(range(1_000_000))  # and nothing invented

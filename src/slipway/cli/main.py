@@ -17,6 +17,7 @@ COMMANDS = {
     "server": "slipway.cli._server:server",
     "db": "slipway.cli._server:db",
     "projects": "slipway.cli._projects:projects",
+    "runs": "slipway.cli._runs:runs",
 }
 SUMMARIES = {
     "init": "Create a workspace (.slipway/) in this folder.",
@@ -24,6 +25,7 @@ SUMMARIES = {
     "server": "Serve the REST API.",
     "db": "Metadata database schema: current revision, upgrade.",
     "projects": "Create, list, show and delete projects.",
+    "runs": "List, show, compare, delete and reproduce runs.",
 }
 
 

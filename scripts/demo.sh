@@ -35,6 +35,18 @@ print(f"sw.get_project('churn') -> {project.name}: {project.description} (id {pr
 print("sw.list_projects() ->", [p.name for p in sw.list_projects()])
 PY
 
+step "experiment tracking: train real models (scikit-learn) with sw.start_run()"
+"$bin/python" "$repo/scripts/demo_train.py" best-run.txt
+best=$(cat best-run.txt)
+step "slipway runs list (all runs) and a search: f1 > 0.95, best first"
+"$bin/slipway" runs list --project churn --columns 4
+"$bin/slipway" runs list -f "metrics.f1 > 0.95 and tags.family = 'logreg'" -o "metrics.f1 DESC" --columns 4
+step "slipway runs show / compare / reproduce"
+"$bin/slipway" runs show "${best:0:8}"
+second=$("$bin/slipway" runs list -o "metrics.f1 DESC" --json | sed -n 2p | "$bin/python" -c 'import json,sys; print(json.loads(sys.stdin.read())["id"])')
+COLUMNS=${COLUMNS:-120} "$bin/slipway" runs compare "${best:0:8}" "${second:0:8}"
+"$bin/slipway" runs reproduce "${best:0:8}"
+
 step "the same operations through a live server (remote mode)"
 port=$("$bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$bin/slipway" server --host 127.0.0.1 --port "$port" --log-level warning &
@@ -67,4 +79,14 @@ except NotFound as exc:  # the same exception class as in embedded mode
 PY
 "$bin/slipway" projects delete fraud --yes
 "$bin/slipway" projects list
+"$bin/python" - <<'PY'
+import slipway as sw
+
+with sw.start_run(project="churn", name="logged-over-http") as run:
+    run.log_params({"lr": 0.05})
+    for step in range(100):
+        run.log_metric("loss", 1 / (step + 1), step=step)
+print("remote run:", sw.get_run(run.id).status, "metrics:", sw.get_run(run.id).metrics)
+PY
+COLUMNS=${COLUMNS:-120} "$bin/slipway" runs list -f "params.lr = '0.05'"
 step "done: the workspace was $demo (removed on exit)"

@@ -190,3 +190,23 @@ def test_deleted_runs_are_hidden_but_readable(client: Client) -> None:
     assert sw.search_runs(project="del").runs == []
     assert [r.name for r in sw.search_runs(project="del", include_deleted=True).runs] == ["doomed"]
     assert sw.get_run(run.id).deleted
+
+
+def test_system_metrics_are_sampled_when_asked(client: Client) -> None:
+    import time
+
+    with sw.start_run(
+        project="sys", capture=False, system_metrics=True, system_metrics_interval_s=0.05
+    ) as run:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            run.flush()
+            if "system.rss_mib" in sw.get_run(run.id).metrics:
+                break
+            time.sleep(0.05)
+    metrics = sw.get_run(run.id).metrics
+    assert {"system.cpu_percent", "system.rss_mib", "system.memory_percent"} <= set(metrics)
+    assert metrics["system.rss_mib"] > 1
+    with sw.start_run(project="sys", capture=False) as quiet:
+        pass
+    assert not any(k.startswith("system.") for k in sw.get_run(quiet.id).metrics)

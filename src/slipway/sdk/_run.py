@@ -39,6 +39,8 @@ def _text(value: Any, what: str, key: str) -> str:
 
 
 def _number(value: Any, key: str) -> float:
+    if type(value) is float or type(value) is int:  # the common case, without ABC checks
+        return float(value)
     if isinstance(value, numbers.Real):
         return float(value)
     try:
@@ -54,6 +56,7 @@ class ActiveRun:
         self.info = run
         self.id = run.id
         self._params: dict[str, str] = {}
+        self._metric_keys: set[str] = set()  # keys already checked: logging loops repeat them
         self._on_end = on_end
         self._ended = False
         self._sampler: Any = None
@@ -80,9 +83,11 @@ class ActiveRun:
     def log_metric(
         self, key: str, value: Any, step: int | None = None, timestamp: int | None = None
     ) -> None:
+        if key not in self._metric_keys:
+            self._metric_keys.add(_key(key, "metric"))
         self._batcher.metric(
             self.id,
-            _key(key, "metric"),
+            key,
             _number(value, key),
             int(step or 0),
             timestamp if timestamp is not None else time.time_ns() // 1_000_000,

@@ -102,26 +102,47 @@ def delete_tag(conn: Connection, run_id: str, key: str) -> bool:
     return bool(result.rowcount)
 
 
-def log_metrics(conn: Connection, run_id: str, points: Sequence[MetricPoint]) -> None:
-    """Append points to the series and move each key's latest value forward."""
-    if not points:
+def log_metrics(
+    conn: Connection,
+    run_id: str,
+    keys: Sequence[str],
+    values: Sequence[float],
+    steps: Sequence[int],
+    timestamps: Sequence[int],
+) -> None:
+    """Append points (given as columns) to the series and move each key's latest value forward."""
+    if not keys:
         return
-    conn.execute(insert(metrics), [_metric_row(run_id, p) for p in points])
-    newest: dict[str, MetricPoint] = {}
-    for p in points:
-        current = newest.get(p.key)
-        if current is None or (p.step, p.timestamp) >= (current.step, current.timestamp):
-            newest[p.key] = p
-    statement = _upsert(conn)(latest_metrics).values(
-        [_metric_row(run_id, p) for p in newest.values()]
-    )
+    # NaN != NaN: stored as 0.0 with a flag, since SQLite would turn NaN into NULL.
+    rows = [
+        (run_id, k, 0.0 if v != v else v, v != v, s, t)
+        for k, v, s, t in zip(keys, values, steps, timestamps, strict=True)
+    ]
+    # Straight to the driver's executemany: SQLAlchemy's per-row parameter processing
+    # costs more than SQLite's insert itself. The SQL is fixed; every value is bound.
+    statement, order = _insert_sql(conn)
+    if order is None:
+        conn.exec_driver_sql(statement, rows)
+    else:
+        conn.exec_driver_sql(statement, [dict(zip(order, row, strict=True)) for row in rows])
+    newest: dict[str, tuple[str, float, bool, int, int]] = {}
+    for _, k, v, nan, s, t in rows:
+        current = newest.get(k)
+        if current is None or (s, t) >= (current[3], current[4]):
+            newest[k] = (k, v, nan, s, t)
+    latest_rows = [
+        {"run_id": run_id, "key": k, "value": v, "is_nan": nan, "step": s, "timestamp": t}
+        for k, v, nan, s, t in newest.values()
+    ]
+    statement = _upsert(conn)(latest_metrics).values(latest_rows)
     incoming = statement.excluded
     # "Latest" is the highest step, then the newest timestamp: a late point for an old step
     # never overwrites a newer one.
     is_newer = or_(
         incoming.step > latest_metrics.c.step,
         and_(
-            incoming.step == latest_metrics.c.step, incoming.timestamp >= latest_metrics.c.timestamp
+            incoming.step == latest_metrics.c.step,
+            incoming.timestamp >= latest_metrics.c.timestamp,
         ),
     )
     conn.execute(
@@ -138,6 +159,22 @@ def log_metrics(conn: Connection, run_id: str, points: Sequence[MetricPoint]) ->
     )
 
 
+_METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")
+_insert_cache: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _insert_sql(conn: Connection) -> tuple[str, tuple[str, ...] | None]:
+    """The metrics INSERT in the driver's own paramstyle; names to bind by, if it uses names."""
+    name = conn.dialect.name
+    if name not in _insert_cache:
+        compiled = insert(metrics).compile(dialect=conn.dialect, column_keys=list(_METRIC_COLUMNS))
+        positional = compiled.positiontup
+        if positional is not None and list(positional) != list(_METRIC_COLUMNS):
+            raise AssertionError(f"unexpected column order {positional}")
+        _insert_cache[name] = (str(compiled), None if positional else _METRIC_COLUMNS)
+    return _insert_cache[name]
+
+
 def metric_history(conn: Connection, run_id: str, key: str) -> list[MetricPoint]:
     query = (
         select(
@@ -150,18 +187,6 @@ def metric_history(conn: Connection, run_id: str, key: str) -> list[MetricPoint]
         MetricPoint(k, math.nan if is_nan else value, step, ts)
         for k, value, is_nan, step, ts in conn.execute(query)
     ]
-
-
-def _metric_row(run_id: str, p: MetricPoint) -> dict[str, Any]:
-    nan = math.isnan(p.value)
-    return {
-        "run_id": run_id,
-        "key": p.key,
-        "value": 0.0 if nan else p.value,
-        "is_nan": nan,
-        "step": p.step,
-        "timestamp": p.timestamp,
-    }
 
 
 def _upsert(conn: Connection) -> Any:

@@ -16,7 +16,7 @@ from slipway.operations import operation
 from slipway.projects.models import check_name
 from slipway.store import projects as project_rows
 from slipway.store import runs as rows
-from slipway.store.entities import ArtifactEntity, MetricPoint, ProjectEntity, RunEntity
+from slipway.store.entities import ArtifactEntity, ProjectEntity, RunEntity
 from slipway.store.run_filter import search_runs_query
 from slipway.tracking.models import (
     TERMINAL,
@@ -97,18 +97,12 @@ def delete_run(ctx: Context, run_id: str) -> None:
 @operation("POST /runs/{run_id}/batch", permission="run:write", audit="run.log")
 def log_batch(ctx: Context, run_id: str, body: LogBatch) -> None:
     """Log metrics, params and tags of a run in one transaction."""
-    columns = body.metrics
-    points = [
-        MetricPoint(k, v, s, t)
-        for k, v, s, t in zip(
-            columns.keys, columns.values, columns.steps, columns.timestamps, strict=True
-        )
-    ]
+    m = body.metrics
     with ctx.store.write() as conn:
         _require(conn, run_id)
         rows.log_params(conn, run_id, body.params)
         rows.set_tags(conn, run_id, body.tags)
-        rows.log_metrics(conn, run_id, points)
+        rows.log_metrics(conn, run_id, m.keys, m.values, m.steps, m.timestamps)
 
 
 @operation("GET /runs/{run_id}/metric-history", permission="run:read", audit=None)

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from slipway.client import Client, EmbeddedBackend
+from slipway.context import Context
 from slipway.store import MetadataStore
 from slipway.store.schema import latest_metrics, metrics
-from tests.conftest import clean_env
+from tests.conftest import clean_env, settings_for
 
 WRITER = """
 import sys
@@ -96,3 +98,36 @@ def test_sigkill_after_flush_keeps_everything_flushed(tmp_path: Path, sqlite_url
     store.close()
     assert set(range(5_000)) <= steps  # everything up to the flush
     assert steps <= set(range(1_000_000))  # and nothing invented
+
+
+EXITS = """
+import sys
+import slipway as sw
+
+sw.connect(workspace=sys.argv[1])
+run = sw.start_run(project="exit", capture=False)   # never ended, never flushed
+for step in range(20_000):
+    sw.log_metric("loss", step, step=step)
+print(run.id)
+"""
+
+
+def test_interpreter_exit_flushes_and_finishes_the_run(tmp_path: Path, sqlite_url: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", EXITS, str(tmp_path / ".slipway")],
+        env=clean_env(SLIPWAY_METADATA_URL=sqlite_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    run_id = done.stdout.strip()
+    store = MetadataStore.open(sqlite_url)
+    with store.read() as conn:
+        count = conn.execute(
+            select(func.count()).select_from(metrics).where(metrics.c.run_id == run_id)
+        ).scalar_one()
+    store.close()
+    assert count == 20_000
+    with Client(EmbeddedBackend(Context.open(settings_for(tmp_path, sqlite_url)))) as client:
+        assert client.runs.get(run_id).status == "finished"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import create_engine, func, insert, select
@@ -21,6 +22,7 @@ from slipway.store.run_filter import (
     search_runs_query,
     validate,
 )
+from tests.conftest import temporary_pg_database
 
 VISION, NLP = "a" * 32, "b" * 32
 NAMES = ("alpha", "beta", "gamma", "delta", "Epsilon", "zeta", "eta", "theta")
@@ -98,8 +100,25 @@ def _seed(store: MetadataStore) -> None:
                 conn.execute(insert(table), rows)
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MetadataStore]:
+    """One seeded database per backend for the whole module: these tests only read."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('filter') / 'runs.db'}"
+        else:
+            url = stack.enter_context(temporary_pg_database(request.getfixturevalue("pg_server")))
+        opened = MetadataStore.open(url)
+        stack.callback(opened.close)
+        _seed(opened)
+        yield opened
+
+
 @pytest.fixture
-def store(metadata_url: str) -> Iterator[MetadataStore]:
+def fresh_store(metadata_url: str) -> Iterator[MetadataStore]:
+    """A seeded database of the test's own, for tests that add rows."""
     opened = MetadataStore.open(metadata_url)
     _seed(opened)
     yield opened
@@ -319,7 +338,10 @@ def test_order_by(
     assert names(store, text, order_by) == expected
 
 
-def test_equal_start_times_tie_break_by_id_and_pages_are_stable(store: MetadataStore) -> None:
+def test_equal_start_times_tie_break_by_id_and_pages_are_stable(
+    fresh_store: MetadataStore,
+) -> None:
+    store = fresh_store
     with store.write() as conn:
         for suffix in ("c", "a", "b"):
             conn.execute(

@@ -16,6 +16,7 @@ def test_top_level_names_are_pinned() -> None:
         "Settings",
         "__version__",
         "active_run",
+        "autolog",
         "connect",
         "create_project",
         "current_client",

@@ -22,6 +22,7 @@ _LAZY = {
     "delete_project": "slipway.sdk",
     "load_settings": "slipway.config",
     "start_run": "slipway.sdk",
+    "autolog": "slipway.sdk",
     "active_run": "slipway.sdk",
     "end_run": "slipway.sdk",
     "log_param": "slipway.sdk",
@@ -48,6 +49,7 @@ __all__ = [
     "Settings",
     "__version__",
     "active_run",
+    "autolog",
     "connect",
     "create_project",
     "current_client",
@@ -81,6 +83,7 @@ if TYPE_CHECKING:
     from slipway.config import Settings, load_settings
     from slipway.sdk import (
         active_run,
+        autolog,
         connect,
         create_project,
         current_client,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from slipway.client._batcher import Batcher
 from slipway.errors import Conflict, Unavailable
-from slipway.sdk._batcher import Batcher
 
 
 class SlowRuns:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
+from slipway.client._batcher import Batcher
 from slipway.client._body import body
 from slipway.client._objects import ObjectsClient
 from slipway.client._runs import RunsClient
@@ -21,6 +23,16 @@ class Client:
         self.backend = backend
         self.runs = RunsClient(backend)
         self.objects = ObjectsClient(backend)
+        self._batcher: Batcher | None = None
+        self._batcher_lock = threading.Lock()
+
+    @property
+    def batcher(self) -> Batcher:
+        """The background writer of this client's metrics, params and tags (made on first use)."""
+        with self._batcher_lock:
+            if self._batcher is None:
+                self._batcher = Batcher(self.runs)
+            return self._batcher
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Client:
@@ -66,6 +78,10 @@ class Client:
         self.call("delete_project", project=name, force=force)
 
     def close(self) -> None:
+        with self._batcher_lock:
+            batcher, self._batcher = self._batcher, None
+        if batcher is not None:
+            batcher.close()  # flushes what is still queued before the connection goes
         self.backend.close()
 
     def __enter__(self) -> Client:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from slipway.client import Client
+from slipway.client._batcher import Batcher
 from slipway.config import load_settings
 from slipway.errors import InvalidInput
 from slipway.projects.models import Project
-from slipway.sdk._batcher import Batcher
 from slipway.sdk._run import ActiveRun, download_artifact
 from slipway.tracking.models import Artifact, Run, RunPage
 
@@ -31,7 +31,6 @@ DEFAULT_PROJECT = "default"
 _current: ContextVar[Client | None] = ContextVar("slipway_client", default=None)
 _default: Client | None = None
 _lock = threading.Lock()
-_batchers: dict[int, Batcher] = {}
 _active: list[ActiveRun] = []
 
 
@@ -72,17 +71,10 @@ def using(scoped: Client) -> Iterator[Client]:
 
 
 def batcher_for(client: Client) -> Batcher:
-    with _lock:
-        found = _batchers.get(id(client))
-        if found is None:
-            found = _batchers[id(client)] = Batcher(client.runs)
-        return found
+    return client.batcher
 
 
 def _close_client(client: Client) -> None:
-    found = _batchers.pop(id(client), None)
-    if found is not None:
-        found.close()
     client.close()
 
 
@@ -95,8 +87,8 @@ def _at_exit() -> None:
             _active[-1].end(status)
         except Exception:
             _active.pop()
-    for found in list(_batchers.values()):
-        found.close()
+    if _default is not None:
+        _default.close()
 
 
 # -- projects ------------------------------------------------------------------------------
@@ -269,3 +261,23 @@ def list_artifacts(run_id: str) -> list[Artifact]:
 def download_artifacts(run_id: str, path: str, dest: str | Path) -> Path:
     """Fetch an artifact (file or folder) of a run to `dest`, verified."""
     return download_artifact(current_client(), run_id, path, Path(dest))
+
+
+def autolog(
+    *,
+    disable: bool = False,
+    log_models: bool = True,
+    max_tuning_runs: int = 5,
+    silent: bool = False,
+) -> None:
+    """Log every outermost scikit-learn fit: params, training metrics, the model."""
+    import slipway.sdk as this
+    from slipway.tracking.autolog import autolog as enable
+
+    enable(
+        this,
+        disable=disable,
+        log_models=log_models,
+        max_tuning_runs=max_tuning_runs,
+        silent=silent,
+    )

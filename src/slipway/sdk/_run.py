@@ -16,7 +16,7 @@ from slipway.tracking.models import MAX_VALUE, Artifact, Run, check_key
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.sdk._batcher import Batcher
+    from slipway.client._batcher import Batcher
 
 
 def _key(key: str, what: str) -> str:

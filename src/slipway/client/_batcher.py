@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from slipway.errors import SlipwayError, Unavailable
+from slipway.errors import InvalidInput, SlipwayError, Unavailable
 from slipway.tracking.models import MetricColumns
 
 if TYPE_CHECKING:
@@ -107,6 +107,8 @@ class Batcher:
         self._wake.set()
 
     def _put(self, item: MetricItem | _KeyValues | _Marker) -> None:
+        if self._closed:
+            raise InvalidInput("this client is closed: nothing more can be logged through it")
         if self._thread is None:
             self._start()
         if len(self._queue) >= self._max_pending:

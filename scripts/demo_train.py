@@ -5,6 +5,7 @@ Runs inside the demo workspace (cwd); prints the id of the best run.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -55,6 +56,15 @@ for family, params, model in grid:
             run.log_metric("curve_accuracy", accuracy_score(y_test, model.predict(X_test)), step)
         run.log_dict({"threshold": 0.5, "test_size": 0.25}, "config.json")
         print(f"  {run.info.name:32} f1={f1_score(y_test, predicted):.4f}")
+
+# Autologging: a plain scikit-learn fit becomes a run with params, training metrics and model.
+os.environ["SLIPWAY_PROJECT"] = "churn"
+sw.autolog()
+autologged = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))
+autologged.fit(X_train, y_train)
+sw.autolog(disable=True)
+[auto] = sw.search_runs(project="churn", filter="tags.estimator_name = 'Pipeline'").runs
+print(f"  autologged {auto.name}: training_f1_score={auto.metrics['training_f1_score']:.4f}")
 
 best = sw.search_runs(project="churn", filter="metrics.f1 > 0.9", order_by=["metrics.f1 DESC"])
 top = best.runs[0]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import re
 import types
 import typing
@@ -238,7 +237,9 @@ def _body_detail(op: Operation, arguments: dict[str, Any]) -> str:
     for p in op.param("body"):
         body = arguments.get(p.name)
         if isinstance(body, BaseModel):
-            return json.dumps(body.model_dump(mode="json", exclude=_secret_fields(body)))[:4000]
+            # pydantic-core writes the JSON (a metric batch can be large); the log keeps 4,000.
+            text = body.model_dump_json(exclude=_secret_fields(body))
+            return text if len(text) <= 4000 else f"{text[:3900]}... ({len(text):,} bytes)"
     return ""
 
 

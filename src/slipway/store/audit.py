@@ -63,16 +63,21 @@ def append_event(
     detail: str = "",
 ) -> None:
     conn.execute(
-        insert(audit_events).values(
-            timestamp=timestamp,
-            principal=principal,
-            action=action,
-            operation=operation,
-            target=target,
-            outcome=outcome,
-            detail=detail,
-        )
+        _INSERT,
+        {
+            "timestamp": timestamp,
+            "principal": principal,
+            "action": action,
+            "operation": operation,
+            "target": target,
+            "outcome": outcome,
+            "detail": detail,
+        },
     )
+
+
+# Built once: constructing a statement per call costs more than SQLite's insert.
+_INSERT = insert(audit_events)
 
 
 def list_events(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from slipway.errors import AlreadyExists
@@ -22,8 +22,11 @@ def insert_project(conn: Connection, project: ProjectEntity) -> ProjectEntity:
     return project
 
 
+_BY_NAME = select(projects).where(projects.c.name == bindparam("name"))
+
+
 def get_project(conn: Connection, name: str) -> ProjectEntity | None:
-    row = conn.execute(select(projects).where(projects.c.name == name)).one_or_none()
+    row = conn.execute(_BY_NAME, {"name": name}).one_or_none()
     return ProjectEntity(**row._mapping) if row else None
 
 
@@ -54,6 +57,10 @@ def project_usage(conn: Connection, project_id: str) -> dict[str, int]:
     return counts
 
 
+_NAMES = select(projects.c.id, projects.c.name).where(
+    projects.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def names_by_id(conn: Connection, project_ids: set[str]) -> dict[str, str]:
-    query = select(projects.c.id, projects.c.name).where(projects.c.id.in_(project_ids))
-    return {row.id: row.name for row in conn.execute(query)}
+    return {row.id: row.name for row in conn.execute(_NAMES, {"ids": list(project_ids)})}

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
@@ -21,9 +21,22 @@ def insert_run(conn: Connection, run: RunEntity) -> RunEntity:
     return run
 
 
+# Hot statements are built once with bound parameters, so SQLAlchemy compiles them once.
+_GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
+_KEY_VALUES = {
+    table.name: select(table.c.run_id, table.c.key, table.c.value).where(
+        table.c.run_id.in_(bindparam("run_ids", expanding=True))
+    )
+    for table in (params, tags)
+}
+_LATEST = select(latest_metrics).where(
+    latest_metrics.c.run_id.in_(bindparam("run_ids", expanding=True))
+)
+
+
 def get_run(conn: Connection, run_id: str) -> RunEntity | None:
-    row = conn.execute(select(runs).where(runs.c.id == run_id)).one_or_none()
-    return RunEntity(**row._mapping) if row else None
+    row = conn.execute(_GET_RUN, {"run_id": run_id}).one_or_none()
+    return RunEntity(*row) if row else None
 
 
 def update_run(conn: Connection, run_id: str, **values: Any) -> None:
@@ -46,18 +59,15 @@ def key_values(
     conn: Connection, table_name: str, run_ids: Sequence[str]
 ) -> dict[str, dict[str, str]]:
     """Params or tags of several runs at once: run_id -> {key: value}."""
-    table = params if table_name == "params" else tags
     found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
-    query = select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(run_ids))
-    for run_id, key, value in conn.execute(query):
+    for run_id, key, value in conn.execute(_KEY_VALUES[table_name], {"run_ids": list(run_ids)}):
         found[run_id][key] = value
     return found
 
 
 def latest(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, MetricPoint]]:
     found: dict[str, dict[str, MetricPoint]] = {run_id: {} for run_id in run_ids}
-    query = select(latest_metrics).where(latest_metrics.c.run_id.in_(run_ids))
-    for row in conn.execute(query):
+    for row in conn.execute(_LATEST, {"run_ids": list(run_ids)}):
         value = math.nan if row.is_nan else row.value
         found[row.run_id][row.key] = MetricPoint(row.key, value, row.step, row.timestamp)
     return found

@@ -56,7 +56,8 @@ def create_run(ctx: Context, project: str, body: RunCreate) -> Run:
         )
         rows.insert_run(conn, entity)
         rows.set_tags(conn, run_id, body.tags)
-        return _views(conn, [entity])[0]
+    # A new run has exactly what was just written: no need to read it back.
+    return _view(entity, owner.name, params={}, tags=body.tags, metrics={})
 
 
 @operation("GET /runs/{run_id}", permission="run:read", audit=None)
@@ -211,22 +212,39 @@ def _views(conn: Connection, entities: list[RunEntity]) -> list[Run]:
     latest = rows.latest(conn, ids)
     names = project_rows.names_by_id(conn, {e.project_id for e in entities})
     return [
-        Run(
-            id=e.id,
-            project=names[e.project_id],
-            name=e.name,
-            status=e.status,
-            parent_run_id=e.parent_run_id,
-            created_by=e.created_by,
-            start_time=e.start_time,
-            end_time=e.end_time,
-            deleted=e.deleted_at is not None,
+        _view(
+            e,
+            names[e.project_id],
             params=params[e.id],
             tags=tags[e.id],
             metrics={k: p.value for k, p in latest[e.id].items()},
         )
         for e in entities
     ]
+
+
+def _view(
+    e: RunEntity,
+    project: str,
+    *,
+    params: dict[str, str],
+    tags: dict[str, str],
+    metrics: dict[str, float],
+) -> Run:
+    return Run(
+        id=e.id,
+        project=project,
+        name=e.name,
+        status=e.status,
+        parent_run_id=e.parent_run_id,
+        created_by=e.created_by,
+        start_time=e.start_time,
+        end_time=e.end_time,
+        deleted=e.deleted_at is not None,
+        params=params,
+        tags=tags,
+        metrics=metrics,
+    )
 
 
 def _encode_token(offset: int) -> str:

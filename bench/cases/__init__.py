@@ -1,9 +1,19 @@
 """The benchmark cases, in the order they run. To add one: write a module exposing
 `CASE = Case(...)` (see `_common.Case`) and list it here."""
 
-from cases import add_2gib, cli_help
+from cases import add_2gib, cli_help, track_batch, track_runs, track_search, track_single
 from cases._common import Case
 
-CASES: dict[str, Case] = {case.name: case for case in (cli_help.CASE, add_2gib.CASE)}
+CASES: dict[str, Case] = {
+    case.name: case
+    for case in (
+        cli_help.CASE,
+        add_2gib.CASE,
+        track_single.CASE,
+        track_batch.CASE,
+        track_runs.CASE,
+        track_search.CASE,
+    )
+}
 
 __all__ = ["CASES", "Case"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, or_, select, update
@@ -99,12 +99,7 @@ def set_tags(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:
     if not values:
         return
     rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
-    statement = _upsert(conn)(tags).values(rows)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[tags.c.run_id, tags.c.key], set_={"value": statement.excluded.value}
-        )
-    )
+    conn.execute(_statements(conn).tag_upsert, rows)
 
 
 def delete_tag(conn: Connection, run_id: str, key: str) -> bool:
@@ -144,29 +139,51 @@ def log_metrics(
         {"run_id": run_id, "key": k, "value": v, "is_nan": nan, "step": s, "timestamp": t}
         for k, v, nan, s, t in newest.values()
     ]
-    statement = _upsert(conn)(latest_metrics).values(latest_rows)
-    incoming = statement.excluded
-    # "Latest" is the highest step, then the newest timestamp: a late point for an old step
-    # never overwrites a newer one.
-    is_newer = or_(
-        incoming.step > latest_metrics.c.step,
-        and_(
-            incoming.step == latest_metrics.c.step,
-            incoming.timestamp >= latest_metrics.c.timestamp,
-        ),
-    )
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
-            set_={
-                "value": incoming.value,
-                "is_nan": incoming.is_nan,
-                "step": incoming.step,
-                "timestamp": incoming.timestamp,
-            },
-            where=is_newer,
+    conn.execute(_statements(conn).latest_upsert, latest_rows)
+
+
+@dataclass(frozen=True)
+class _Upserts:
+    tag_upsert: Any
+    latest_upsert: Any
+
+
+_upserts: dict[str, _Upserts] = {}
+
+
+def _statements(conn: Connection) -> _Upserts:
+    """Upserts built once per dialect and run with executemany, so they compile once."""
+    name = conn.dialect.name
+    if name not in _upserts:
+        dialect_insert = _upsert(conn)
+        tag = dialect_insert(tags)
+        latest = dialect_insert(latest_metrics)
+        incoming = latest.excluded
+        # "Latest" is the highest step, then the newest timestamp: a late point for an old
+        # step never overwrites a newer one.
+        is_newer = or_(
+            incoming.step > latest_metrics.c.step,
+            and_(
+                incoming.step == latest_metrics.c.step,
+                incoming.timestamp >= latest_metrics.c.timestamp,
+            ),
         )
-    )
+        _upserts[name] = _Upserts(
+            tag_upsert=tag.on_conflict_do_update(
+                index_elements=[tags.c.run_id, tags.c.key], set_={"value": tag.excluded.value}
+            ),
+            latest_upsert=latest.on_conflict_do_update(
+                index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
+                set_={
+                    "value": incoming.value,
+                    "is_nan": incoming.is_nan,
+                    "step": incoming.step,
+                    "timestamp": incoming.timestamp,
+                },
+                where=is_newer,
+            ),
+        )
+    return _upserts[name]
 
 
 _METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
@@ -41,10 +41,6 @@ def get_run(conn: Connection, run_id: str) -> RunEntity | None:
 
 def update_run(conn: Connection, run_id: str, **values: Any) -> None:
     conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
-
-
-def child_run_ids(conn: Connection, run_id: str) -> list[str]:
-    return list(conn.execute(select(runs.c.id).where(runs.c.parent_run_id == run_id)).scalars())
 
 
 def search(conn: Connection, query: Select[Any], *, limit: int, offset: int) -> list[RunEntity]:
@@ -100,11 +96,6 @@ def set_tags(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:
         return
     rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
     conn.execute(_statements(conn).tag_upsert, rows)
-
-
-def delete_tag(conn: Connection, run_id: str, key: str) -> bool:
-    result = conn.execute(delete(tags).where(and_(tags.c.run_id == run_id, tags.c.key == key)))
-    return bool(result.rowcount)
 
 
 def log_metrics(
@@ -240,9 +231,3 @@ def put_artifact(conn: Connection, artifact: ArtifactEntity) -> None:
 def list_artifacts(conn: Connection, run_id: str) -> list[ArtifactEntity]:
     query = select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.path)
     return [ArtifactEntity(**row._mapping) for row in conn.execute(query)]
-
-
-def get_artifact(conn: Connection, run_id: str, path: str) -> ArtifactEntity | None:
-    query = select(artifacts).where(and_(artifacts.c.run_id == run_id, artifacts.c.path == path))
-    row = conn.execute(query).one_or_none()
-    return ArtifactEntity(**row._mapping) if row else None

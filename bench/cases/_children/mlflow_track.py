@@ -11,35 +11,16 @@ stats are written to FILE.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
-import os
-import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import mlflow
-from _data import FILTER, KEYS, START_MS, matches, run_values
+from _data import FILTER, KEYS, START_MS, run_values
+from _timing import check, dump_profile, time_search, timed
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunStatus
-
-_profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
-
-
-@contextmanager
-def timed(result: dict[str, Any], key: str = "seconds") -> Iterator[None]:
-    if _profiler is not None:
-        _profiler.enable()
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        result[key] = time.perf_counter() - start
-        if _profiler is not None:
-            _profiler.disable()
 
 
 def log_metric(client: MlflowClient, args: argparse.Namespace) -> dict[str, Any]:
@@ -117,7 +98,6 @@ def populate(client: MlflowClient, args: argparse.Namespace) -> dict[str, Any]:
 
 def search(client: MlflowClient, args: argparse.Namespace) -> dict[str, Any]:
     """`MlflowClient().search_runs` with FILTER, max_results=100: 1 warm-up, `repeat` timed."""
-    result: dict[str, Any] = {}
     experiment = client.get_experiment_by_name(args.project)
     check(experiment is not None, f"no experiment {args.project!r}")
     ids = [experiment.experiment_id]
@@ -125,24 +105,7 @@ def search(client: MlflowClient, args: argparse.Namespace) -> dict[str, Any]:
     def once() -> int:
         return len(client.search_runs(ids, filter_string=FILTER, max_results=100))
 
-    with timed(result, "warmup"):
-        returned = once()
-    times: list[float] = []
-    for _ in range(args.repeat):
-        one: dict[str, Any] = {}
-        with timed(one):
-            check(once() == returned, "a repeated search returned another number of runs")
-        times.append(one["seconds"])
-    expected = sum(matches(i) for i in range(args.n))
-    check(returned == min(100, expected), f"search returned {returned}, expected {expected}")
-    result.update(seconds=statistics.median(times), runs=times, returned=returned)
-    result["matching"] = expected
-    return result
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise SystemExit(f"mlflow_track: check failed: {message}")
+    return time_search(once, runs=args.n, repeat=args.repeat)
 
 
 COMMANDS = {
@@ -166,8 +129,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     mlflow.set_tracking_uri(args.tracking_uri)
     result = COMMANDS[args.command](MlflowClient(), args)
-    if _profiler is not None:
-        _profiler.dump_stats(os.environ["BENCH_PROFILE"])
+    dump_profile()
     print(json.dumps(result))
     return 0
 

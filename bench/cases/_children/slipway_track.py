@@ -11,37 +11,18 @@ work runs under cProfile (main thread only) and the stats are written to FILE.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
-import os
-import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from _data import FILTER, KEYS, START_MS, matches, run_values
+from _data import FILTER, KEYS, START_MS, run_values
+from _timing import check, dump_profile, time_search, timed
 
 import slipway as sw
 from slipway.client import Client
 from slipway.tracking.models import MetricColumns
-
-_profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
-
-
-@contextmanager
-def timed(result: dict[str, Any], key: str = "seconds") -> Iterator[None]:
-    if _profiler is not None:
-        _profiler.enable()
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        result[key] = time.perf_counter() - start
-        if _profiler is not None:
-            _profiler.disable()
 
 
 def connect(target: str) -> Client:
@@ -170,29 +151,11 @@ def populate_core(client: Client, args: argparse.Namespace) -> dict[str, Any]:
 
 def search(client: Client, args: argparse.Namespace) -> dict[str, Any]:
     """`client.runs.search` with FILTER, max_results=100: 1 warm-up, then `repeat` timed."""
-    result: dict[str, Any] = {}
 
     def once() -> int:
         return len(client.runs.search([args.project], FILTER, max_results=100).runs)
 
-    with timed(result, "warmup"):
-        returned = once()
-    times: list[float] = []
-    for _ in range(args.repeat):
-        one: dict[str, Any] = {}
-        with timed(one):
-            check(once() == returned, "a repeated search returned another number of runs")
-        times.append(one["seconds"])
-    expected = sum(matches(i) for i in range(args.n))
-    check(returned == min(100, expected), f"search returned {returned}, expected {expected}")
-    result.update(seconds=statistics.median(times), runs=times, returned=returned)
-    result["matching"] = expected
-    return result
-
-
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise SystemExit(f"slipway_track: check failed: {message}")
+    return time_search(once, runs=args.n, repeat=args.repeat)
 
 
 COMMANDS = {
@@ -217,8 +180,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     client = connect(args.target)
     result = COMMANDS[args.command](client, args)
-    if _profiler is not None:
-        _profiler.dump_stats(os.environ["BENCH_PROFILE"])
+    dump_profile()
     print(json.dumps(result))
     return 0
 

@@ -13,9 +13,11 @@ from slipway.errors import AlreadyExists, ConfigError, SchemaOutdated, Unavailab
 from slipway.store import REVISIONS, MetadataStore, ProjectEntity, head
 from slipway.store import _schema_check as schema_check
 from slipway.store import projects as project_rows
+from slipway.store import runs as run_rows
 from slipway.store._engine import make_engine
 from slipway.store.migrate import upgrade
-from slipway.store.schema import metadata, runs
+from slipway.store.run_filter import compile_search
+from slipway.store.schema import SQLITE_ONLY_INDEXES, metadata, params, runs, tags
 
 TABLES = {
     "projects",
@@ -89,9 +91,34 @@ def test_migrations_build_exactly_the_declared_schema(metadata_url: str) -> None
     assert (before, after) == (None, head())
     store = MetadataStore.open(metadata_url, create=False)
     with store.read() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": _declared})
+        diff = compare_metadata(context, metadata)
     store.close()
     assert diff == []
+
+
+@pytest.mark.parametrize("made_by", ["migrations", "first use"])
+def test_sqlite_gets_its_search_layout_either_way(sqlite_url: str, made_by: str) -> None:
+    """The search indexes and the tables clustered by run exist after upgrade and first use."""
+    if made_by == "migrations":
+        upgrade(sqlite_url)
+    store = MetadataStore.open(sqlite_url)
+    with store.read() as conn:
+        found = {
+            ix["name"] for table in ("params", "tags") for ix in inspect(conn).get_indexes(table)
+        }
+        ddl = dict(
+            conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
+        )
+    store.close()
+    assert set(SQLITE_ONLY_INDEXES) <= found
+    for table in ("params", "tags", "latest_metrics"):
+        assert ddl[table].rstrip().endswith("WITHOUT ROWID"), ddl[table]
+
+
+def _declared(name: str | None, type_: str, _parents: object) -> bool:
+    """What compare_metadata checks: all but the indexes schema.py adds by DDL on SQLite."""
+    return not (type_ == "index" and name in SQLITE_ONLY_INDEXES)
 
 
 def test_revision_list_matches_the_migration_scripts() -> None:
@@ -108,8 +135,25 @@ def test_outdated_schema_is_refused_until_upgraded_keeping_data(metadata_url: st
     """A database made by an older Slipway (revision 0001) is refused, then upgraded in place."""
     upgrade(metadata_url, target="0001")
     old = MetadataStore(make_engine(metadata_url), metadata_url)
+    survivor = project("survivor")
+    run_id = uuid.uuid4().hex
     with old.write() as conn:
-        project_rows.insert_project(conn, project("survivor"))
+        project_rows.insert_project(conn, survivor)
+        conn.execute(
+            insert(runs).values(
+                id=run_id, project_id=survivor.id, name="r", status="finished",
+                created_by="t", start_time=1,
+            )
+        )  # fmt: skip
+        conn.execute(insert(params).values(run_id=run_id, key="lr", value="0.1"))
+        conn.execute(insert(tags).values(run_id=run_id, key="team", value="risk"))
+        conn.execute(  # a 0001 row: no is_nan column yet
+            text(
+                "INSERT INTO latest_metrics (run_id, key, value, step, timestamp) "
+                "VALUES (:run_id, 'acc', 0.9, 3, 5)"
+            ),
+            {"run_id": run_id},
+        )
     old.close()
     with pytest.raises(
         SchemaOutdated, match=r"at revision 0001, this Slipway needs .*slipway db upgrade"
@@ -119,6 +163,12 @@ def test_outdated_schema_is_refused_until_upgraded_keeping_data(metadata_url: st
     store = MetadataStore.open(metadata_url)
     with store.read() as conn:
         assert project_rows.get_project(conn, "survivor") is not None
+        assert run_rows.key_values(conn, "params", [run_id]) == {run_id: {"lr": "0.1"}}
+        assert run_rows.key_values(conn, "tags", [run_id]) == {run_id: {"team": "risk"}}
+        assert run_rows.latest_values(conn, [run_id]) == {run_id: {"acc": 0.9}}
+        query = compile_search("metrics.acc > 0.5 and params.lr = '0.1' and tags.team = 'risk'")
+        for plan in (query.scan(), *map(query.driven_by, query.drivers)):
+            assert [row.id for row in conn.execute(plan)] == [run_id]
     store.close()
 
 

@@ -18,6 +18,7 @@ from slipway.store.run_filter import (
     Number,
     Or,
     String,
+    compile_search,
     parse_filter,
     search_runs_query,
     validate,
@@ -133,12 +134,16 @@ def names(
     project_ids: Sequence[str] | None = None,
     include_deleted: bool = False,
 ) -> list[str]:
-    """Run names in result order; fails if any run comes back twice."""
-    query = search_runs_query(
+    """Run names in result order; fails if any run comes back twice, or if a plan starting
+    from one comparison's matches (see `slipway.store.runs.search`) disagrees with the scan."""
+    query = compile_search(
         filter, order_by, project_ids=project_ids, include_deleted=include_deleted
     )
     with store.read() as conn:
-        found = [row.name for row in conn.execute(query)]
+        found = [row.name for row in conn.execute(query.scan())]
+        for driver in query.drivers:
+            driven = [row.name for row in conn.execute(query.driven_by(driver))]
+            assert driven == found, f"driven by {driver.matching}"
     assert len(found) == len(set(found)), f"a run came back twice: {found}"
     return found
 

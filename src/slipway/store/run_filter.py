@@ -1,4 +1,4 @@
-"""The run search language, compiled to one SQLAlchemy Core SELECT over `runs`.
+"""The run search language, compiled to SQLAlchemy Core SELECTs over `runs`.
 
     filter:   metrics.acc > 0.9 AND (params.model = 'xgb' OR tags.team ILIKE 'ml%')
     order_by: ["metrics.acc DESC", "attributes.start_time"]
@@ -6,12 +6,18 @@
 metrics.KEY compare numbers with the run's latest value; params.KEY and tags.KEY compare text;
 attributes.NAME are columns of `runs`. A comparison never matches a run that lacks the key
 (not even != or NOT IN); `IS NULL` matches exactly those runs. Every value is a bound parameter.
+
+A search compiles to a `RunQuery` with two shapes of the same question: `scan()` walks runs in
+result order and tests each (best when matches are common: it stops after one page), and
+`driven_by(driver)` starts from the runs meeting one selective metric/param/tag comparison
+(best when they are few). `slipway.store.runs.search` picks one.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from sqlalchemy import (
@@ -22,6 +28,7 @@ from sqlalchemy import (
     and_,
     case,
     false,
+    func,
     or_,
     select,
     true,
@@ -50,12 +57,15 @@ from slipway.store.schema import latest_metrics, params, runs, tags
 __all__ = [
     "And",
     "Comparison",
+    "Driver",
     "Identifier",
     "Node",
     "Number",
     "Or",
     "OrderItem",
+    "RunQuery",
     "String",
+    "compile_search",
     "parse_filter",
     "parse_order_by",
     "search_runs_query",
@@ -96,6 +106,84 @@ _COMPARE: dict[str, Callable[[Column, Any], ColumnElement[bool]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Driver:
+    """A metric, param or tag comparison of the filter's top-level AND, which every result
+    must meet, as the set of run ids meeting it (read from the (key, value) index)."""
+
+    matching: Select[Any]  # SELECT run_id FROM <table> WHERE key = ... AND <comparison>
+    conjunct: int  # which condition of the RunQuery it replaces
+
+    def count(self) -> Select[Any]:
+        """How many runs meet it (all projects): the planner's estimate of its cost."""
+        return select(func.count()).select_from(self.matching.subquery())
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """A compiled search: the same runs in the same order from `scan()` or any `driven_by()`."""
+
+    conditions: tuple[ColumnElement[bool], ...]  # ANDed: the filter's conjuncts, then the scope
+    drivers: tuple[Driver, ...]
+    order_items: tuple[OrderItem, ...]
+    order_sources: tuple[str, ...]  # each order item's text, for error messages
+    # Whether walking one project's runs by start time yields them in result order, so a scan
+    # can stop after one page (the (project_id, start_time) index).
+    in_start_order: bool
+
+    def scan(self) -> Select[Any]:
+        return self._select(runs, self.conditions)
+
+    def driven_by(self, driver: Driver) -> Select[Any]:
+        matching = driver.matching.subquery("driver")
+        base = matching.join(runs, runs.c.id == matching.c.run_id)
+        others = [c for n, c in enumerate(self.conditions) if n != driver.conjunct]
+        return self._select(base, others)
+
+    def _select(self, base: FromClause, conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+        source, ordering = _order_by(self.order_items, self.order_sources, base)
+        return select(runs).select_from(source).where(*conditions).order_by(*ordering)
+
+
+def compile_search(
+    filter: str | None,
+    order_by: Sequence[str] = (),
+    *,
+    project_ids: Sequence[str] | None = None,
+    include_deleted: bool = False,
+) -> RunQuery:
+    """Compile a search: runs matching `filter`, sorted by `order_by`, then start_time DESC, id.
+
+    `project_ids=None` searches every project; an empty sequence matches nothing. A bare
+    string for `order_by` or `project_ids` is one item, not a sequence of characters.
+    Raises InvalidInput on any malformed input, the filter's first.
+    """
+    text = filter or ""
+    compiler = _Compiler(text, "filter")
+    conditions: list[ColumnElement[bool]] = []
+    drivers: list[Driver] = []
+    for conjunct in _conjuncts(parse_filter(text)):
+        if isinstance(conjunct, Comparison) and _can_drive(conjunct):
+            drivers.append(Driver(compiler.matching(conjunct), len(conditions)))
+            conditions.append(compiler.keyed(conjunct, correlated=True))
+        else:
+            conditions.append(compiler.node(conjunct))
+    sources = tuple([order_by] if isinstance(order_by, str) else order_by)
+    items = _parse_order_by(sources)
+    ids: list[str] | None = None
+    if project_ids is not None:
+        ids = [project_ids] if isinstance(project_ids, str) else list(project_ids)
+        conditions.append(runs.c.project_id.in_(ids))
+    if not include_deleted:
+        conditions.append(runs.c.deleted_at.is_(None))
+    first = items[0].target if items else None
+    by_start = first is None or (
+        first.entity == "attributes" and _ATTRIBUTES.get(first.key.lower()) == "start_time"
+    )
+    in_start_order = ids is not None and len(set(ids)) == 1 and by_start
+    return RunQuery(tuple(conditions), tuple(drivers), items, sources, in_start_order)
+
+
 def search_runs_query(
     filter: str | None,
     order_by: Sequence[str] = (),
@@ -103,27 +191,29 @@ def search_runs_query(
     project_ids: Sequence[str] | None = None,
     include_deleted: bool = False,
 ) -> Select[Any]:
-    """SELECT runs.* matching `filter`, sorted by `order_by`, then start_time DESC, id ASC.
-
-    `project_ids=None` searches every project; an empty sequence matches nothing. A bare
-    string for `order_by` or `project_ids` is one item, not a sequence of characters.
-    Raises InvalidInput on any malformed input, the filter's first.
-    """
-    text = filter or ""
-    node = parse_filter(text)
-    conditions = [] if node == And(()) else [_Compiler(text, "filter").node(node)]
-    source, ordering = _order_by([order_by] if isinstance(order_by, str) else order_by)
-    if project_ids is not None:
-        ids = [project_ids] if isinstance(project_ids, str) else list(project_ids)
-        conditions.append(runs.c.project_id.in_(ids))
-    if not include_deleted:
-        conditions.append(runs.c.deleted_at.is_(None))
-    return select(runs).select_from(source).where(*conditions).order_by(*ordering)
+    """SELECT runs.* matching `filter`, sorted by `order_by`: `compile_search(...).scan()`."""
+    return compile_search(
+        filter, order_by, project_ids=project_ids, include_deleted=include_deleted
+    ).scan()
 
 
 def validate(filter: str | None, order_by: Sequence[str] = ()) -> None:
     """Raise InvalidInput if the filter or an order_by item is malformed; touches no database."""
-    search_runs_query(filter, order_by)
+    compile_search(filter, order_by)
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    """The operands of the top-level AND (flattening nested ANDs); the node itself otherwise."""
+    if isinstance(node, And):
+        return [part for operand in node.operands for part in _conjuncts(operand)]
+    return [node]
+
+
+def _can_drive(comparison: Comparison) -> bool:
+    return comparison.target.entity != "attributes" and comparison.op not in (
+        "IS NULL",
+        "IS NOT NULL",
+    )
 
 
 class _Compiler:
@@ -157,28 +247,37 @@ class _Compiler:
             return self.predicate(column, comparison, kind)
         return self.keyed(comparison)
 
-    def keyed(self, comparison: Comparison) -> ColumnElement[bool]:
+    def keyed(self, comparison: Comparison, *, correlated: bool = False) -> ColumnElement[bool]:
         """A metric/param/tag test: semi-joins only, so a run can never come back twice."""
         target, op = comparison.target, comparison.op
         table = _KEYED_TABLES[target.entity]
-        kind: _Kind = "metric" if target.entity == "metrics" else "text"
-        self.check(comparison, kind)
-        if kind == "metric" and op not in ("IS NULL", "IS NOT NULL"):
-            # IN, so the (key, value) index is read: SQLite runs a correlated EXISTS once per
-            # run, and `metrics.acc > 0.99` over 10^5 runs took ~380 ms that way against
-            # ~15 ms here. PostgreSQL plans both forms alike. A NaN is stored as 0.0 with
-            # is_nan set; like IEEE NaN it satisfies no comparison.
-            value = self.predicate(table.c.value, comparison, kind)
-            real = table.c.is_nan.is_(False)
-            matching = select(table.c.run_id).where(table.c.key == target.key, value, real)
-            return runs.c.id.in_(matching)
+        self.check(comparison, _kind(target))
+        if not correlated and target.entity == "metrics" and op not in ("IS NULL", "IS NOT NULL"):
+            # Inside an OR no plan can start from this set, and SQLite runs a correlated
+            # EXISTS once per run: `metrics.acc > 0.99 or ...` over 10^5 runs took ~380 ms
+            # that way against ~15 ms with IN, which reads the (key, value) index once.
+            return runs.c.id.in_(self.matching(comparison))
         # A correlated EXISTS on the (run_id, key) primary key: one index probe per run, and
         # false for runs lacking the key whatever the operator (so != never matches them).
         found = [table.c.run_id == runs.c.id, table.c.key == target.key]
         if op not in ("IS NULL", "IS NOT NULL"):
-            found.append(self.predicate(table.c.value, comparison, kind))
+            found.append(self.predicate(table.c.value, comparison, _kind(target)))
+            if target.entity == "metrics":
+                found.append(table.c.is_nan.is_(False))
         exists = select(table.c.run_id).where(*found).correlate(runs).exists()
         return ~exists if op == "IS NULL" else exists
+
+    def matching(self, comparison: Comparison) -> Select[Any]:
+        """SELECT run_id of the runs meeting a metric/param/tag comparison (not IS [NOT] NULL)."""
+        target = comparison.target
+        table = _KEYED_TABLES[target.entity]
+        kind = _kind(target)
+        self.check(comparison, kind)
+        found = [table.c.key == target.key, self.predicate(table.c.value, comparison, kind)]
+        if kind == "metric":
+            # A NaN is stored as 0.0 with is_nan set; like IEEE NaN it satisfies no comparison.
+            found.append(table.c.is_nan.is_(False))
+        return select(table.c.run_id).where(*found)
 
     def attribute(self, target: Identifier) -> Column:
         name = _ATTRIBUTES.get(target.key.lower())
@@ -259,16 +358,27 @@ def _pattern(column: Column, op: str, pattern: str) -> ColumnElement[bool]:
     return column.not_ilike(pattern, escape=_LIKE_ESCAPE)
 
 
-def _order_by(items: Sequence[str]) -> tuple[FromClause, list[ColumnElement[Any]]]:
-    """The FROM clause (runs plus one outer join per keyed item) and the ORDER BY terms."""
-    if len(items) > MAX_ORDER_BY:
-        raise InvalidInput(f"order_by: {len(items)} items given; the limit is {MAX_ORDER_BY}")
-    source: FromClause = runs
+def _parse_order_by(sources: Sequence[str]) -> tuple[OrderItem, ...]:
+    if len(sources) > MAX_ORDER_BY:
+        raise InvalidInput(f"order_by: {len(sources)} items given; the limit is {MAX_ORDER_BY}")
+    items = []
+    for number, text in enumerate(sources, start=1):
+        item = parse_order_by(text, f"order_by item {number}")
+        if item.target.entity == "attributes":
+            _Compiler(text, f"order_by item {number}").attribute(item.target)  # known name?
+        items.append(item)
+    return tuple(items)
+
+
+def _order_by(
+    items: Sequence[OrderItem], sources: Sequence[str], base: FromClause
+) -> tuple[FromClause, list[ColumnElement[Any]]]:
+    """The FROM clause (`base` plus one outer join per keyed item) and the ORDER BY terms."""
+    source = base
     ordering: list[ColumnElement[Any]] = []
-    for number, text in enumerate(items, start=1):
-        label = f"order_by item {number}"
-        item = parse_order_by(text, label)
-        column, rank, source = _order_column(item, number, source, _Compiler(text, label))
+    for number, (item, text) in enumerate(zip(items, sources, strict=True), start=1):
+        compiler = _Compiler(text, f"order_by item {number}")
+        column, rank, source = _order_column(item, number, source, compiler)
         if rank is not None:
             ordering.append(rank)
         ordering.append(column.desc() if item.descending else column.asc())
@@ -299,6 +409,10 @@ def _order_column(
     else:
         rank = case((value.is_(None), 2), else_=0)
     return value, rank, source.outerjoin(joined, on)
+
+
+def _kind(target: Identifier) -> _Kind:
+    return "metric" if target.entity == "metrics" else "text"
 
 
 def _display(target: Identifier) -> str:

@@ -7,12 +7,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from slipway.errors import Conflict
 from slipway.store.entities import ArtifactEntity, MetricPoint, RunEntity
+from slipway.store.run_filter import RunQuery
 from slipway.store.schema import artifacts, latest_metrics, metrics, params, runs, tags
 
 
@@ -23,15 +35,14 @@ def insert_run(conn: Connection, run: RunEntity) -> RunEntity:
 
 # Hot statements are built once with bound parameters, so SQLAlchemy compiles them once.
 _GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
-_KEY_VALUES = {
-    table.name: select(table.c.run_id, table.c.key, table.c.value).where(
-        table.c.run_id.in_(bindparam("run_ids", expanding=True))
-    )
-    for table in (params, tags)
+# What a page of runs shows, read straight from the driver's cursor: a search shows 100 runs
+# with some 2,000 params and metrics, and SQLAlchemy's result rows took longer than SQLite.
+# Fixed SQL; the ids are bound ("{ids}" becomes one placeholder per id).
+_FOR_RUNS = {
+    "params": "SELECT run_id, key, value FROM params WHERE run_id IN ({ids})",
+    "tags": "SELECT run_id, key, value FROM tags WHERE run_id IN ({ids})",
 }
-_LATEST = select(latest_metrics).where(
-    latest_metrics.c.run_id.in_(bindparam("run_ids", expanding=True))
-)
+_LATEST_FOR_RUNS = "SELECT run_id, key, value, is_nan FROM latest_metrics WHERE run_id IN ({ids})"
 
 
 def get_run(conn: Connection, run_id: str) -> RunEntity | None:
@@ -43,9 +54,40 @@ def update_run(conn: Connection, run_id: str, **values: Any) -> None:
     conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
 
-def search(conn: Connection, query: Select[Any], *, limit: int, offset: int) -> list[RunEntity]:
-    rows = conn.execute(query.limit(limit).offset(offset))
-    return [RunEntity(**row._mapping) for row in rows]
+def search(conn: Connection, query: RunQuery, *, limit: int, offset: int) -> list[RunEntity]:
+    """One page of a compiled search, by the plan expected to read the fewest rows."""
+    chosen = _plan(conn, query, needed=offset + limit)
+    rows = conn.execute(chosen.limit(limit).offset(offset))
+    return [RunEntity(*row) for row in rows]
+
+
+# Starting from a set costs a primary-key lookup of each run in it and a sort; walking runs
+# in order costs an index step and the per-run tests. Measured per row on SQLite, about 1.5:1.
+_DRIVE_COST = 1.5
+
+
+def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
+    """Walk runs in order, or start from the smallest set of runs meeting one comparison.
+
+    PostgreSQL plans that itself from its statistics. SQLite keeps none by default and walks
+    the runs whenever an index gives their order, which reads every run when matches are
+    rare (~0.4 s over 10^5 runs), so the choice is made here: counting a comparison's
+    matches reads only the (key, value) index, a few ms per 10^5 entries.
+    """
+    if not query.drivers or conn.dialect.name != "sqlite":
+        return query.scan()
+    total = max(1, conn.execute(_TOTAL_RUNS).scalar_one() or 0)  # an estimate is enough
+    counts = [(int(conn.execute(d.count()).scalar_one()), d) for d in query.drivers]
+    smallest, driver = min(counts, key=lambda pair: pair[0])
+    walked = float(total)
+    if query.in_start_order:
+        # Rows a scan visits before it has `needed` matches, if the comparisons are independent.
+        share = math.prod(count / total for count, _ in counts)
+        walked = min(walked, needed / share) if share > 0 else walked
+    return query.driven_by(driver) if smallest * _DRIVE_COST < walked else query.scan()
+
+
+_TOTAL_RUNS: Select[Any] = select(func.max(literal_column("rowid"))).select_from(runs)
 
 
 # -- params, tags, metrics ---------------------------------------------------------------
@@ -56,17 +98,32 @@ def key_values(
 ) -> dict[str, dict[str, str]]:
     """Params or tags of several runs at once: run_id -> {key: value}."""
     found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
-    for run_id, key, value in conn.execute(_KEY_VALUES[table_name], {"run_ids": list(run_ids)}):
+    for run_id, key, value in _for_runs(conn, _FOR_RUNS[table_name], run_ids):
         found[run_id][key] = value
     return found
 
 
-def latest(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, MetricPoint]]:
-    found: dict[str, dict[str, MetricPoint]] = {run_id: {} for run_id in run_ids}
-    for row in conn.execute(_LATEST, {"run_ids": list(run_ids)}):
-        value = math.nan if row.is_nan else row.value
-        found[row.run_id][row.key] = MetricPoint(row.key, value, row.step, row.timestamp)
+def latest_values(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+    """The latest value of every metric of several runs at once: run_id -> {key: value}."""
+    found: dict[str, dict[str, float]] = {run_id: {} for run_id in run_ids}
+    for run_id, key, value, is_nan in _for_runs(conn, _LATEST_FOR_RUNS, run_ids):
+        found[run_id][key] = math.nan if is_nan else value
     return found
+
+
+def _for_runs(conn: Connection, sql: str, run_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Rows of a fixed `... WHERE run_id IN ({ids})` on the driver's cursor, in `conn`'s
+    transaction, with every id bound."""
+    ids = list(run_ids)
+    if not ids:
+        return []
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql.format(ids=", ".join([mark] * len(ids))), ids)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def log_params(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select
 
+from slipway.store._prepared import Prepared
 from slipway.store.entities import AuditEventEntity
 from slipway.store.schema import audit_events
 
@@ -46,9 +47,10 @@ def take_pending() -> PendingEvent | None:
 
 
 def write_pending(conn: Connection, event: PendingEvent) -> None:
-    values = asdict(event)
-    del values["written"]
-    append_event(conn, **values)
+    e = event  # not asdict(): it deep-copies every field, on every write
+    _INSERT.rows(
+        conn, (e.timestamp, e.principal, e.action, e.operation, e.target, e.outcome, e.detail)
+    )
 
 
 def append_event(
@@ -62,22 +64,14 @@ def append_event(
     outcome: str,
     detail: str = "",
 ) -> None:
-    conn.execute(
-        _INSERT,
-        {
-            "timestamp": timestamp,
-            "principal": principal,
-            "action": action,
-            "operation": operation,
-            "target": target,
-            "outcome": outcome,
-            "detail": detail,
-        },
-    )
+    _INSERT.rows(conn, (timestamp, principal, action, operation, target, outcome, detail))
 
 
-# Built once: constructing a statement per call costs more than SQLite's insert.
-_INSERT = insert(audit_events)
+# Every write carries one: compiled once, run on the driver's cursor (see Prepared).
+_INSERT = Prepared(
+    insert(audit_events),
+    ("timestamp", "principal", "action", "operation", "target", "outcome", "detail"),
+)
 
 
 def list_events(

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from slipway.errors import AlreadyExists
+from slipway.store._prepared import Prepared
 from slipway.store.entities import ProjectEntity
 from slipway.store.schema import datasets, projects, runs
 
@@ -22,12 +23,13 @@ def insert_project(conn: Connection, project: ProjectEntity) -> ProjectEntity:
     return project
 
 
-_BY_NAME = select(projects).where(projects.c.name == bindparam("name"))
+# Every run start looks its project up: compiled once, run on the driver's cursor.
+_BY_NAME = Prepared(select(projects).where(projects.c.name == bindparam("name")), ("name",))
 
 
 def get_project(conn: Connection, name: str) -> ProjectEntity | None:
-    row = conn.execute(_BY_NAME, {"name": name}).one_or_none()
-    return ProjectEntity(**row._mapping) if row else None
+    found = _BY_NAME.rows(conn, (name,))
+    return ProjectEntity(*found[0]) if found else None
 
 
 def list_projects(

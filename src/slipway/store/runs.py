@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -20,21 +19,32 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from slipway.errors import Conflict
+from slipway.store._prepared import Prepared
 from slipway.store.entities import ArtifactEntity, MetricPoint, RunEntity
 from slipway.store.run_filter import RunQuery
 from slipway.store.schema import artifacts, latest_metrics, metrics, params, runs, tags
 
+# Creating and ending a run: statements compiled once, run on the driver's cursor (Prepared).
+_RUN_COLUMNS = tuple(column.name for column in runs.c)  # RunEntity's fields, in this order
+_INSERT_RUN = Prepared(insert(runs), _RUN_COLUMNS)
+_GET_RUN = Prepared(select(runs).where(runs.c.id == bindparam("run_id")), ("run_id",))
+_END_RUN = Prepared(
+    update(runs)
+    .where(runs.c.id == bindparam("run_id"))
+    .values(status=bindparam("final_status"), end_time=bindparam("final_end_time")),
+    ("run_id", "final_status", "final_end_time"),
+)
+
 
 def insert_run(conn: Connection, run: RunEntity) -> RunEntity:
-    conn.execute(insert(runs).values(**asdict(run)))
+    _INSERT_RUN.rows(conn, [getattr(run, name) for name in _RUN_COLUMNS])
     return run
 
 
-# Hot statements are built once with bound parameters, so SQLAlchemy compiles them once.
-_GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
 # What a page of runs shows, read straight from the driver's cursor: a search shows 100 runs
 # with some 2,000 params and metrics, and SQLAlchemy's result rows took longer than SQLite.
 # Fixed SQL; the ids are bound ("{ids}" becomes one placeholder per id).
@@ -46,12 +56,16 @@ _LATEST_FOR_RUNS = "SELECT run_id, key, value, is_nan FROM latest_metrics WHERE 
 
 
 def get_run(conn: Connection, run_id: str) -> RunEntity | None:
-    row = conn.execute(_GET_RUN, {"run_id": run_id}).one_or_none()
-    return RunEntity(*row) if row else None
+    found = _GET_RUN.rows(conn, (run_id,))
+    return RunEntity(*found[0]) if found else None
 
 
 def update_run(conn: Connection, run_id: str, **values: Any) -> None:
     conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+
+def end_run(conn: Connection, run_id: str, status: str, end_time: int) -> None:
+    _END_RUN.rows(conn, (run_id, status, end_time))
 
 
 def search(conn: Connection, query: RunQuery, *, limit: int, offset: int) -> list[RunEntity]:
@@ -126,11 +140,18 @@ def _for_runs(conn: Connection, sql: str, run_ids: Sequence[str]) -> list[tuple[
         cursor.close()
 
 
+_PARAMS_OF_RUN = Prepared(
+    select(params.c.key, params.c.value).where(params.c.run_id == bindparam("run_id")),
+    ("run_id",),
+)
+_INSERT_PARAMS = Prepared(insert(params), ("run_id", "key", "value"))
+
+
 def log_params(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:
     """Params are write-once: logging the same value again is fine, a different one is not."""
     if not values:
         return
-    existing = key_values(conn, "params", [run_id])[run_id]
+    existing = dict(_PARAMS_OF_RUN.rows(conn, (run_id,)))
     clashes = {k: (existing[k], v) for k, v in values.items() if k in existing and existing[k] != v}
     if clashes:
         key, (old, wanted) = next(iter(sorted(clashes.items())))
@@ -138,21 +159,24 @@ def log_params(conn: Connection, run_id: str, values: Mapping[str, str]) -> None
             f"param {key!r} of run {run_id} is already {old!r}, cannot change it to {wanted!r}; "
             "params are immutable: log a new run, or use a tag or metric for values that change"
         )
-    new = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items() if k not in existing]
-    if new:
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(params), new)
-        except SAIntegrityError:
-            # Another writer logged the same key between our read and insert: check again.
-            log_params(conn, run_id, values)
+    new = [(run_id, k, v) for k, v in values.items() if k not in existing]
+    if not new:
+        return
+    if conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+        # SQLite's write lock is held since BEGIN: no writer can add a key after our read,
+        # so the savepoint for that race (two statements) is not needed.
+        _INSERT_PARAMS.many(conn, new)
+        return
+    try:
+        with conn.begin_nested():
+            _INSERT_PARAMS.many(conn, new)
+    except SAIntegrityError:
+        # Another writer logged the same key between our read and insert: check again.
+        log_params(conn, run_id, values)
 
 
 def set_tags(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:
-    if not values:
-        return
-    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
-    conn.execute(_statements(conn).tag_upsert, rows)
+    _TAG_UPSERT.many(conn, [(run_id, k, v) for k, v in values.items()])
 
 
 def log_metrics(
@@ -171,83 +195,57 @@ def log_metrics(
         (run_id, k, 0.0 if v != v else v, v != v, s, t)
         for k, v, s, t in zip(keys, values, steps, timestamps, strict=True)
     ]
-    # Straight to the driver's executemany: SQLAlchemy's per-row parameter processing
-    # costs more than SQLite's insert itself. The SQL is fixed; every value is bound.
-    statement, order = _insert_sql(conn)
-    if order is None:
-        conn.exec_driver_sql(statement, rows)
-    else:
-        conn.exec_driver_sql(statement, [dict(zip(order, row, strict=True)) for row in rows])
-    newest: dict[str, tuple[str, float, bool, int, int]] = {}
-    for _, k, v, nan, s, t in rows:
-        current = newest.get(k)
-        if current is None or (s, t) >= (current[3], current[4]):
-            newest[k] = (k, v, nan, s, t)
-    latest_rows = [
-        {"run_id": run_id, "key": k, "value": v, "is_nan": nan, "step": s, "timestamp": t}
-        for k, v, nan, s, t in newest.values()
-    ]
-    conn.execute(_statements(conn).latest_upsert, latest_rows)
+    # Straight to the driver's executemany (Prepared): SQLAlchemy's per-row parameter
+    # processing costs more than SQLite's insert itself.
+    _INSERT_METRICS.many(conn, rows)
+    newest: dict[str, tuple[str, str, float, bool, int, int]] = {}
+    for row in rows:
+        current = newest.get(row[1])
+        if current is None or (row[4], row[5]) >= (current[4], current[5]):
+            newest[row[1]] = row
+    _LATEST_UPSERT.many(conn, list(newest.values()))
 
 
-@dataclass(frozen=True)
-class _Upserts:
-    tag_upsert: Any
-    latest_upsert: Any
+def _dialect_insert(dialect: Dialect) -> Any:
+    """The INSERT that has ON CONFLICT (upserts) for this dialect."""
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
 
 
-_upserts: dict[str, _Upserts] = {}
+def _tag_upsert(dialect: Dialect) -> Any:
+    statement = _dialect_insert(dialect)(tags)
+    return statement.on_conflict_do_update(
+        index_elements=[tags.c.run_id, tags.c.key], set_={"value": statement.excluded.value}
+    )
 
 
-def _statements(conn: Connection) -> _Upserts:
-    """Upserts built once per dialect and run with executemany, so they compile once."""
-    name = conn.dialect.name
-    if name not in _upserts:
-        dialect_insert = _upsert(conn)
-        tag = dialect_insert(tags)
-        latest = dialect_insert(latest_metrics)
-        incoming = latest.excluded
-        # "Latest" is the highest step, then the newest timestamp: a late point for an old
-        # step never overwrites a newer one.
-        is_newer = or_(
-            incoming.step > latest_metrics.c.step,
-            and_(
-                incoming.step == latest_metrics.c.step,
-                incoming.timestamp >= latest_metrics.c.timestamp,
-            ),
-        )
-        _upserts[name] = _Upserts(
-            tag_upsert=tag.on_conflict_do_update(
-                index_elements=[tags.c.run_id, tags.c.key], set_={"value": tag.excluded.value}
-            ),
-            latest_upsert=latest.on_conflict_do_update(
-                index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
-                set_={
-                    "value": incoming.value,
-                    "is_nan": incoming.is_nan,
-                    "step": incoming.step,
-                    "timestamp": incoming.timestamp,
-                },
-                where=is_newer,
-            ),
-        )
-    return _upserts[name]
+def _latest_upsert(dialect: Dialect) -> Any:
+    statement = _dialect_insert(dialect)(latest_metrics)
+    incoming = statement.excluded
+    # "Latest" is the highest step, then the newest timestamp: a late point for an old
+    # step never overwrites a newer one.
+    is_newer = or_(
+        incoming.step > latest_metrics.c.step,
+        and_(
+            incoming.step == latest_metrics.c.step,
+            incoming.timestamp >= latest_metrics.c.timestamp,
+        ),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
+        set_={
+            "value": incoming.value,
+            "is_nan": incoming.is_nan,
+            "step": incoming.step,
+            "timestamp": incoming.timestamp,
+        },
+        where=is_newer,
+    )
 
 
 _METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")
-_insert_cache: dict[str, tuple[str, tuple[str, ...] | None]] = {}
-
-
-def _insert_sql(conn: Connection) -> tuple[str, tuple[str, ...] | None]:
-    """The metrics INSERT in the driver's own paramstyle; names to bind by, if it uses names."""
-    name = conn.dialect.name
-    if name not in _insert_cache:
-        compiled = insert(metrics).compile(dialect=conn.dialect, column_keys=list(_METRIC_COLUMNS))
-        positional = compiled.positiontup
-        if positional is not None and list(positional) != list(_METRIC_COLUMNS):
-            raise AssertionError(f"unexpected column order {positional}")
-        _insert_cache[name] = (str(compiled), None if positional else _METRIC_COLUMNS)
-    return _insert_cache[name]
+_INSERT_METRICS = Prepared(insert(metrics), _METRIC_COLUMNS)
+_LATEST_UPSERT = Prepared(_latest_upsert, _METRIC_COLUMNS)
+_TAG_UPSERT = Prepared(_tag_upsert, ("run_id", "key", "value"))
 
 
 def metric_history(conn: Connection, run_id: str, key: str) -> list[MetricPoint]:
@@ -264,25 +262,24 @@ def metric_history(conn: Connection, run_id: str, key: str) -> list[MetricPoint]
     ]
 
 
-def _upsert(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 # -- artifacts ---------------------------------------------------------------------------
+
+
+def _artifact_upsert(dialect: Dialect) -> Any:
+    statement = _dialect_insert(dialect)(artifacts)
+    return statement.on_conflict_do_update(
+        index_elements=[artifacts.c.run_id, artifacts.c.path],
+        set_={k: statement.excluded[k] for k in ("object_hash", "size", "is_dir", "created_at")},
+    )
+
+
+_ARTIFACT_COLUMNS = tuple(column.name for column in artifacts.c)  # ArtifactEntity's fields
+_ARTIFACT_UPSERT = Prepared(_artifact_upsert, _ARTIFACT_COLUMNS)
 
 
 def put_artifact(conn: Connection, artifact: ArtifactEntity) -> None:
     """Record (or replace) the artifact at `artifact.path` of its run."""
-    values = asdict(artifact)
-    statement = _upsert(conn)(artifacts).values(**values)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=[artifacts.c.run_id, artifacts.c.path],
-            set_={
-                k: statement.excluded[k] for k in ("object_hash", "size", "is_dir", "created_at")
-            },
-        )
-    )
+    _ARTIFACT_UPSERT.rows(conn, [getattr(artifact, name) for name in _ARTIFACT_COLUMNS])
 
 
 def list_artifacts(conn: Connection, run_id: str) -> list[ArtifactEntity]:

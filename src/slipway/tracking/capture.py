@@ -392,11 +392,29 @@ def installed_packages() -> str:
     """
     seen: dict[str, str] = {}
     for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"] if dist.metadata else None
-        if not name or not dist.version:
+        name, version = _name_and_version(dist)
+        if not name or not version:
             continue  # a broken install without metadata: nothing to pin
-        seen.setdefault(normalize_name(name), dist.version)
+        seen.setdefault(normalize_name(name), version)
     return "".join(f"{name}=={version}\n" for name, version in sorted(seen.items()))
+
+
+def _name_and_version(dist: importlib.metadata.Distribution) -> tuple[str | None, str | None]:
+    """Name and Version from the metadata's header block, the files `dist.metadata` reads.
+
+    `dist.metadata` runs the email parser over the whole file, long description included:
+    0.2 s for 120 packages, paid by the first run of every process that captures.
+    """
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or dist.read_text("")
+    if not text:
+        return None, None
+    found: dict[str, str] = {}
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key, colon, value = line.partition(":")
+        field = key.strip().lower()
+        if colon and field in ("name", "version") and field not in found:
+            found[field] = value.strip()
+    return found.get("name"), found.get("version")
 
 
 def packages_digest(text: str) -> str:

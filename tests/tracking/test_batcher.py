@@ -18,22 +18,30 @@ class SlowRuns:
     def __init__(self, fail_with: Exception | None = None, delay_s: float = 0.002) -> None:
         self.batches: list[dict[str, Any]] = []
         self.fail_with = fail_with
+        self.fail_ending_with: Exception | None = None  # only a batch that ends a run fails
         self.delay_s = delay_s
         self.calls = 0
+        self.updates: list[dict[str, Any]] = []
 
-    def log_batch(self, run_id: str, *, metrics: Any, params: Any, tags: Any) -> None:
+    def log_batch(self, run_id: str, *, metrics: Any, params: Any, tags: Any, **end: Any) -> None:
         self.calls += 1
         time.sleep(self.delay_s)
         if self.fail_with is not None:
             raise self.fail_with
+        if end and self.fail_ending_with is not None:
+            raise self.fail_ending_with
         self.batches.append(
             {
                 "run": run_id,
                 "steps": list(metrics.steps),
                 "params": dict(params),
                 "tags": dict(tags),
+                **end,
             }
         )
+
+    def update(self, run_id: str, **values: Any) -> None:
+        self.updates.append({"run": run_id, **values})
 
 
 def test_a_flood_blocks_the_producer_instead_of_growing_memory() -> None:
@@ -98,3 +106,63 @@ def test_an_unreachable_server_is_retried_then_reported() -> None:
     with pytest.raises(Unavailable, match="logging failed"):
         batcher.flush()
     assert runs.calls == 3
+
+
+def test_finish_sends_the_final_status_with_the_last_values_in_one_write() -> None:
+    runs = SlowRuns()
+    batcher = Batcher(runs)  # type: ignore[arg-type]
+    batcher.params("r1", {"lr": "0.1"})
+    batcher.metric("r1", "acc", 0.9, 0, 5)
+    batcher.metric("r2", "acc", 0.8, 0, 5)  # another run's point, queued in between
+    batcher.metric("r1", "loss", 0.3, 0, 5)
+    batcher.finish("r1", "finished", 1_234)
+    by_run = {b["run"]: b for b in runs.batches}
+    assert runs.calls == 2  # one write per run: no separate status update
+    assert by_run["r1"] == {
+        "run": "r1",
+        "steps": [0, 0],
+        "params": {"lr": "0.1"},
+        "tags": {},
+        "status": "finished",
+        "end_time": 1_234,
+    }
+    assert "status" not in by_run["r2"]  # only the run that ends is ended
+    assert runs.updates == []
+
+
+def test_finish_of_a_run_with_nothing_queued_still_ends_it() -> None:
+    runs = SlowRuns()
+    batcher = Batcher(runs)  # type: ignore[arg-type]
+    batcher.finish("r1", "killed", 99)
+    assert runs.batches == [
+        {"run": "r1", "steps": [], "params": {}, "tags": {}, "status": "killed", "end_time": 99}
+    ]
+
+
+def test_a_refused_final_write_ends_the_run_failed_and_raises() -> None:
+    runs = SlowRuns()
+    runs.fail_ending_with = Conflict("param 'lr' of run r1 is already '0.2'")
+    batcher = Batcher(runs)  # type: ignore[arg-type]
+    batcher.params("r1", {"lr": "0.1"})
+    with pytest.raises(Conflict, match="logging failed: param 'lr' of run r1 is already"):
+        batcher.finish("r1", "finished", 1_234)
+    assert runs.batches == []  # the final write was refused as a whole...
+    assert runs.updates == [{"run": "r1", "status": "failed", "end_time": 1_234}]  # ...so
+
+
+def test_an_earlier_failed_write_makes_the_final_write_end_the_run_failed() -> None:
+    class FailsFirst(SlowRuns):
+        def log_batch(self, run_id: str, **values: Any) -> None:
+            self.fail_with = Conflict("run r1 is deleted; it cannot be changed")
+            if self.calls:
+                self.fail_with = None
+            super().log_batch(run_id, **values)
+
+    runs = FailsFirst()
+    batcher = Batcher(runs, max_batch=2)  # type: ignore[arg-type]
+    for step in range(3):  # the first two points make a batch of their own, which fails
+        batcher.metric("r1", "loss", 1.0, step, 0)
+    with pytest.raises(Conflict, match="logging failed: run r1 is deleted"):
+        batcher.finish("r1", "finished", 7)
+    assert [(b["steps"], b["status"]) for b in runs.batches] == [([2], "failed")]
+    assert runs.updates == []  # the final write itself stored "failed"

@@ -4,6 +4,9 @@ Everything goes through one FIFO queue, so `flush()` only has to drop a marker i
 until the writer reaches the marker: all that was logged before is then durable. The queue is
 bounded: a flood of points blocks the producer (back-pressure) instead of growing memory or
 dropping data. A failed write is logged at once and raised by the next `flush()`.
+
+`finish()` is a flush marker that also ends a run: the writer sends the run's final status
+with its last batch, so ending a run costs one write instead of a flush and an update.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slipway.errors import InvalidInput, SlipwayError, Unavailable
 from slipway.tracking.models import MetricColumns
@@ -41,10 +44,21 @@ class _Marker:
 
 
 @dataclass
+class _End(_Marker):
+    """A flush marker that ends `run_id`: its status travels with the run's last batch."""
+
+    run_id: str = ""
+    status: str = "finished"
+    end_time: int = 0
+    stored: str | None = None  # the status the final write stored; None if it failed
+
+
+@dataclass
 class _RunBatch:
     metrics: MetricColumns = field(default_factory=MetricColumns)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    end: _End | None = None
 
 
 class Batcher:
@@ -88,14 +102,27 @@ class Batcher:
         self._wake.set()
         if not marker.done.wait(timeout_s):
             raise Unavailable(f"metrics were not written within {timeout_s} s; still trying")
-        if marker.errors:
-            first = marker.errors[0]
-            more = (
-                f" (and {len(marker.errors) - 1} more failed writes)"
-                if len(marker.errors) > 1
-                else ""
-            )
-            raise type(first)(f"logging failed: {first.detail}{more}")
+        _raise_errors(marker)
+
+    def finish(self, run_id: str, status: str, end_time: int) -> None:
+        """Flush, ending run `run_id` with `status` at `end_time` in the same write.
+
+        Raises what failed since the last flush, as `flush()` does, and then the run ends
+        "failed" instead: in the final write when only earlier writes failed, else by a
+        separate update (unless the server cannot be reached at all).
+        """
+        end = _End(run_id=run_id, status=status, end_time=end_time)
+        self._put(end)
+        self._wake.set()
+        end.done.wait()
+        if not end.errors:
+            return
+        if end.stored is None:
+            try:
+                self._runs.update(run_id, status="failed", end_time=end_time)
+            except SlipwayError as exc:
+                log.error("slipway: could not mark run %s failed: %s", run_id, exc.detail)
+        _raise_errors(end)
 
     def close(self) -> None:
         if self._thread is not None and not self._closed:
@@ -145,30 +172,40 @@ class Batcher:
             taken += 1
             if isinstance(item, _Marker):
                 markers.append(item)
+                if isinstance(item, _End):
+                    _batch(batches, item.run_id).end = item
                 break  # write what came before, then release the waiter
             if isinstance(item, _KeyValues):
-                getattr(batches.setdefault(item.run_id, _RunBatch()), item.kind).update(item.values)
+                getattr(_batch(batches, item.run_id), item.kind).update(item.values)
                 continue
             run_id, key, value, step, timestamp = item
-            columns = batches.setdefault(run_id, _RunBatch()).metrics
+            columns = _batch(batches, run_id).metrics
             columns.keys.append(key)
             columns.values.append(value)
             columns.steps.append(step)
             columns.timestamps.append(timestamp)
         with self._space:
             self._space.notify_all()
-        for run_id, batch in batches.items():
+        # A run ends after every other write of this drain: a failure among them is one the
+        # ending run's flush would have reported, and it fails the run (see `finish`).
+        for run_id, batch in sorted(batches.items(), key=lambda item: item[1].end is not None):
             self._write(run_id, batch)
         for marker in markers:
             marker.errors, self._errors = self._errors, []
             marker.done.set()
 
     def _write(self, run_id: str, batch: _RunBatch) -> None:
+        end: dict[str, Any] = {}
+        if batch.end is not None:
+            status = "failed" if self._errors else batch.end.status
+            end = {"status": status, "end_time": batch.end.end_time}
         for attempt in range(self._retries + 1):
             try:
                 self._runs.log_batch(
-                    run_id, metrics=batch.metrics, params=batch.params, tags=batch.tags
+                    run_id, metrics=batch.metrics, params=batch.params, tags=batch.tags, **end
                 )
+                if batch.end is not None:
+                    batch.end.stored = end["status"]
                 return
             except Unavailable as exc:
                 if attempt == self._retries:
@@ -185,11 +222,28 @@ class Batcher:
     def _fail(self, run_id: str, batch: _RunBatch, exc: SlipwayError) -> None:
         lost = len(batch.metrics)
         log.error(
-            "slipway: could not write %d metric points, %d params, %d tags of run %s: %s",
+            "slipway: could not write %d metric points, %d params, %d tags%s of run %s: %s",
             lost,
             len(batch.params),
             len(batch.tags),
+            " and the final status" if batch.end is not None else "",
             run_id,
             exc.detail,
         )
         self._errors.append(exc)
+
+
+def _batch(batches: dict[str, _RunBatch], run_id: str) -> _RunBatch:
+    # Not `setdefault(run_id, _RunBatch())`: that builds (and validates) a batch per item.
+    batch = batches.get(run_id)
+    if batch is None:
+        batch = batches[run_id] = _RunBatch()
+    return batch
+
+
+def _raise_errors(marker: _Marker) -> None:
+    if marker.errors:
+        first = marker.errors[0]
+        more = len(marker.errors) - 1
+        extra = f" (and {more} more failed writes)" if more else ""
+        raise type(first)(f"logging failed: {first.detail}{extra}")

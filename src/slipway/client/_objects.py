@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -22,9 +23,18 @@ if TYPE_CHECKING:
     from slipway.client._backends import Backend
 
 
+# Digests this client stored or saw stored, oldest forgotten first past this many.
+REMEMBERED = 4096
+
+
 class ObjectsClient:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
+        # Objects are never deleted once stored, so `upload_bytes` need not ask again about
+        # one it stored before: each run start stores the same package list, for instance.
+        # A caller whose record of such an object fails with NotFound calls `forget`.
+        self._stored: dict[str, None] = {}
+        self._lock = threading.Lock()
 
     def missing(self, hashes: list[str]) -> set[str]:
         found = cast(HashList, self._backend.call("missing_objects", body=HashList(hashes=hashes)))
@@ -34,10 +44,20 @@ class ObjectsClient:
         return cast(StoredObject, self._backend.call("upload_object", digest=digest, data=data))
 
     def upload_bytes(self, data: bytes) -> StoredObject:
+        """Store `data` unless this client knows it is stored already."""
         digest = hash_bytes(data)
-        if self.missing([digest]):
-            return self.upload(digest, io.BytesIO(data))
+        if digest not in self._stored and self.missing([digest]):
+            self.upload(digest, io.BytesIO(data))
+        with self._lock:
+            self._stored[digest] = None
+            if len(self._stored) > REMEMBERED:
+                del self._stored[next(iter(self._stored))]
         return StoredObject(hash=digest, size=len(data))
+
+    def forget(self, digest: str) -> None:
+        """Ask the store again next time (it lost `digest`, say to a restore from backup)."""
+        with self._lock:
+            self._stored.pop(digest, None)
 
     def upload_path(self, path: Path) -> tuple[str, int, bool]:
         """Store a file or a folder; returns (hash, size, is_dir). Present objects are skipped."""

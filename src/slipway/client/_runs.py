@@ -35,13 +35,16 @@ class RunsClient:
         tags: Mapping[str, str] | None = None,
         parent_run_id: str | None = None,
         start_time: int | None = None,
+        artifacts: Sequence[ArtifactRecord] = (),
     ) -> Run:
+        """Start a run; `artifacts` (objects already uploaded) are recorded with it, atomically."""
         request = body(
             RunCreate,
             name=name,
             tags=dict(tags or {}),
             parent_run_id=parent_run_id,
             start_time=start_time,
+            artifacts=list(artifacts),
         )
         return cast(Run, self._backend.call("create_run", project=project, body=request))
 
@@ -69,12 +72,17 @@ class RunsClient:
         metrics: MetricColumns | None = None,
         params: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
+        status: str | None = None,
+        end_time: int | None = None,
     ) -> None:
+        """Log values in one transaction; `status` (finished, failed, killed) then ends the run."""
         request = body(
             LogBatch,
             metrics=metrics or MetricColumns(),
             params=dict(params or {}),
             tags=dict(tags or {}),
+            status=status,
+            end_time=end_time,
         )
         self._backend.call("log_batch", run_id=run_id, body=request)
 

@@ -18,13 +18,14 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from slipway.blobs.models import StoredObject
 from slipway.client import Client
 from slipway.client._batcher import Batcher
 from slipway.config import load_settings
 from slipway.errors import InvalidInput
 from slipway.projects.models import Project
-from slipway.sdk._run import ActiveRun, download_artifact
-from slipway.tracking.models import Artifact, Run, RunPage
+from slipway.sdk._run import ActiveRun, download_artifact, record_bytes
+from slipway.tracking.models import Artifact, ArtifactRecord, Run, RunPage
 
 DEFAULT_PROJECT = "default"
 
@@ -136,22 +137,29 @@ def start_run(
             f"run {parent.id} is already active; end it first or pass nested=True for a child run"
         )
     all_tags = {str(k): str(v) for k, v in (tags or {}).items()}
-    packages: str | None = None
+
+    def create(packages: StoredObject | None) -> Run:
+        # The package list is recorded with the run, in its create transaction.
+        artifacts = [] if packages is None else [_packages_record(packages)]
+        return client.runs.create(
+            project or os.environ.get("SLIPWAY_PROJECT") or DEFAULT_PROJECT,
+            name=name,
+            tags=all_tags,
+            parent_run_id=parent.id if parent is not None else None,
+            artifacts=artifacts,
+        )
+
     if capture:
         from slipway.tracking.capture import capture_source, installed_packages, packages_digest
 
         all_tags = {**capture_source().as_tags(), **all_tags}
         packages = installed_packages()
         all_tags["slipway.packages.hash"] = packages_digest(packages)
-    info = client.runs.create(
-        project or os.environ.get("SLIPWAY_PROJECT") or DEFAULT_PROJECT,
-        name=name,
-        tags=all_tags,
-        parent_run_id=parent.id if parent is not None else None,
-    )
+        # Uploaded once per client: later runs of the process send only its digest.
+        info = record_bytes(client, packages.encode(), create)
+    else:
+        info = create(None)
     run = ActiveRun(client, batcher_for(client), info, on_end=_forget)
-    if packages is not None:
-        run.log_text(packages, "_slipway/requirements.txt")
     if system_metrics:
         from slipway.tracking.system_metrics import SystemMetricsSampler
 
@@ -162,6 +170,13 @@ def start_run(
         run._sampler.start()
     _active.append(run)
     return run
+
+
+PACKAGES_ARTIFACT = "_slipway/requirements.txt"
+
+
+def _packages_record(stored: StoredObject) -> ArtifactRecord:
+    return ArtifactRecord(path=PACKAGES_ARTIFACT, object_hash=stored.hash, size=stored.size)
 
 
 def _forget(run: ActiveRun) -> None:

@@ -6,13 +6,15 @@ import contextlib
 import json
 import numbers
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from slipway.errors import Conflict, InvalidInput, SlipwayError
-from slipway.tracking.models import MAX_VALUE, Artifact, Run, check_key
+from slipway.blobs.models import StoredObject
+from slipway.errors import Conflict, InvalidInput, NotFound, SlipwayError
+from slipway.projects.models import ms_to_datetime
+from slipway.tracking.models import MAX_VALUE, TERMINAL, Artifact, Run, check_key
 
 if TYPE_CHECKING:
     from slipway.client import Client
@@ -56,7 +58,10 @@ class ActiveRun:
         self.info = run
         self.id = run.id
         self._params: dict[str, str] = {}
+        self._tags: dict[str, str] = {}
         self._metric_keys: set[str] = set()  # keys already checked: logging loops repeat them
+        # key -> (step, timestamp, value) of its latest point, for `info` once the run ends
+        self._latest: dict[str, tuple[int, int, float]] = {}
         self._on_end = on_end
         self._ended = False
         self._sampler: Any = None
@@ -85,13 +90,14 @@ class ActiveRun:
     ) -> None:
         if key not in self._metric_keys:
             self._metric_keys.add(_key(key, "metric"))
-        self._batcher.metric(
-            self.id,
-            key,
-            _number(value, key),
-            int(step or 0),
-            timestamp if timestamp is not None else time.time_ns() // 1_000_000,
-        )
+        number = _number(value, key)
+        at = int(step or 0)
+        when = timestamp if timestamp is not None else time.time_ns() // 1_000_000
+        # The store's rule for "latest": highest step, then newest timestamp.
+        latest = self._latest.get(key)
+        if latest is None or at > latest[0] or (at == latest[0] and when >= latest[1]):
+            self._latest[key] = (at, when, number)
+        self._batcher.metric(self.id, key, number, at, when)
 
     def log_metrics(self, values: Mapping[str, Any], step: int | None = None) -> None:
         now = time.time_ns() // 1_000_000
@@ -102,7 +108,9 @@ class ActiveRun:
         self.set_tags({key: value})
 
     def set_tags(self, values: Mapping[str, Any]) -> None:
-        self._batcher.tags(self.id, {_key(k, "tag"): _text(v, "tag", k) for k, v in values.items()})
+        checked = {_key(k, "tag"): _text(v, "tag", k) for k, v in values.items()}
+        self._tags.update(checked)
+        self._batcher.tags(self.id, checked)
 
     def flush(self) -> None:
         """Block until everything logged so far is stored; raise if a write failed."""
@@ -130,8 +138,13 @@ class ActiveRun:
         return self.log_text(text, name)
 
     def log_text(self, text: str, name: str) -> Artifact:
-        stored = self._client.objects.upload_bytes(text.encode())
-        return self._client.runs.record_artifact(self.id, name, stored.hash, stored.size)
+        return record_bytes(
+            self._client,
+            text.encode(),
+            lambda stored: self._client.runs.record_artifact(
+                self.id, name, stored.hash, stored.size
+            ),
+        )
 
     def download_artifact(self, path: str, dest: str | Path) -> Path:
         return download_artifact(self._client, self.id, path, Path(dest))
@@ -139,22 +152,38 @@ class ActiveRun:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def end(self, status: str = "finished") -> Run:
-        """Flush, then set the final status. Safe to call twice."""
+        """Write what is queued and end the run with `status`, in one write. Safe to call twice.
+
+        If a write failed, the run ends "failed" and the failure is raised. The returned
+        `info` is this handle's view (what it logged, the final status); `sw.get_run()` reads
+        the stored run.
+        """
         if self._ended:
             return self.info
+        if status not in TERMINAL:
+            raise InvalidInput(f"status {status!r}: a run ends finished, failed or killed")
         self._ended = True
+        end_time = time.time_ns() // 1_000_000
         failure: SlipwayError | None = None
         try:
             if self._sampler is not None:
                 self._sampler.stop()
             try:
-                self._batcher.flush()
+                self._batcher.finish(self.id, status, end_time)
             except SlipwayError as exc:
                 failure, status = exc, "failed"
-            try:
-                self.info = self._client.runs.update(self.id, status=status)
-            except SlipwayError as exc:
-                failure = failure or exc
+            self.info = self.info.model_copy(
+                update={
+                    "status": status,
+                    "end_time": ms_to_datetime(end_time),
+                    "params": {**self.info.params, **self._params},
+                    "tags": {**self.info.tags, **self._tags},
+                    "metrics": {
+                        **self.info.metrics,
+                        **{key: point[2] for key, point in self._latest.items()},
+                    },
+                }
+            )
         finally:
             if self._on_end is not None:
                 self._on_end(self)  # no longer the active run, whatever happened
@@ -178,6 +207,25 @@ class ActiveRun:
         else:
             with contextlib.suppress(SlipwayError):  # the body's own exception is the one to show
                 self.end("failed")
+
+
+T = TypeVar("T")
+
+
+def record_bytes(client: Client, data: bytes, record: Callable[[StoredObject], T]) -> T:
+    """Store `data`, then `record(stored)` (an operation that needs the object stored).
+
+    The client skips uploading objects it stored before; should the store have lost one
+    since, the record fails with NotFound and the object is stored again, once.
+    """
+    stored = client.objects.upload_bytes(data)
+    try:
+        return record(stored)
+    except NotFound:
+        if not client.objects.missing([stored.hash]):
+            raise  # the object is there: something else was not found
+        client.objects.forget(stored.hash)
+        return record(client.objects.upload_bytes(data))
 
 
 def download_artifact(client: Client, run_id: str, path: str, dest: Path) -> Path:

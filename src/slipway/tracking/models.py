@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from slipway.projects.models import ms_to_datetime
 
 RunStatus = Literal["running", "finished", "failed", "killed"]
+EndStatus = Literal["finished", "failed", "killed"]
 TERMINAL: frozenset[str] = frozenset({"finished", "failed", "killed"})
 MAX_BATCH = 50_000
 MAX_VALUE = 6_000
+MAX_CREATE_ARTIFACTS = 100  # what a run starts with (captured environment); more: log_artifact
 _KEY = re.compile(r"^[A-Za-z0-9_\-. /:]{1,250}$")
 KEY_RULE = "1-250 characters: letters, digits, space, '_', '-', '.', '/', ':'"
 
@@ -33,6 +35,15 @@ def _check_mapping(values: dict[str, str], what: str) -> dict[str, str]:
     return values
 
 
+class ArtifactRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, max_length=1024)
+    object_hash: str
+    size: int = Field(ge=0)
+    is_dir: bool = False
+
+
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,6 +52,11 @@ class RunCreate(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     start_time: int | None = None
     create_project: bool = True
+    artifacts: list[ArtifactRecord] = Field(
+        default_factory=list,
+        max_length=MAX_CREATE_ARTIFACTS,
+        description="Uploaded objects to record with the new run, in the same transaction.",
+    )
 
     _tags = field_validator("tags")(lambda v: _check_mapping(v, "tag"))
 
@@ -79,14 +95,32 @@ class MetricColumns(BaseModel):
 
 
 class LogBatch(BaseModel):
+    """Values to log, and optionally the run's final status, written in one transaction.
+
+    Ending a run in its last batch saves a round trip and a transaction per run, and a run
+    can never be seen as finished without the values that were logged before it ended.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     metrics: MetricColumns = Field(default_factory=MetricColumns)
     params: dict[str, str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
+    status: EndStatus | None = Field(
+        default=None, description="End the run with this status once the values are written."
+    )
+    end_time: int | None = Field(
+        default=None, description="When the run ended (ms); the server's clock if left out."
+    )
 
     _params = field_validator("params")(lambda v: _check_mapping(v, "param"))
     _tags = field_validator("tags")(lambda v: _check_mapping(v, "tag"))
+
+    @model_validator(mode="after")
+    def _end_time_needs_status(self) -> LogBatch:
+        if self.end_time is not None and self.status is None:
+            raise ValueError("end_time: only a batch that ends the run (sets status) has one")
+        return self
 
 
 class MetricValue(BaseModel):
@@ -140,15 +174,6 @@ class RunSearch(BaseModel):
 class RunPage(BaseModel):
     runs: list[Run]
     next_page_token: str | None = None
-
-
-class ArtifactRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    path: str = Field(min_length=1, max_length=1024)
-    object_hash: str
-    size: int = Field(ge=0)
-    is_dir: bool = False
 
 
 class Artifact(BaseModel):

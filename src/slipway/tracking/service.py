@@ -36,9 +36,20 @@ from slipway.tracking.models import (
 
 @operation("POST /projects/{project}/runs", permission="run:write", audit="run.create")
 def create_run(ctx: Context, project: str, body: RunCreate) -> Run:
-    """Start a run in a project (created on first use unless create_project is false)."""
+    """Start a run in a project (created on first use unless create_project is false).
+
+    `artifacts` are recorded with the run in the same transaction: a run never exists without
+    the environment captured for it. Each is checked as `log_artifact` checks it, first.
+    """
     now = ctx.clock()
     run_id = uuid.uuid4().hex
+    # Checked before the transaction opens: reading the object store must not hold the lock.
+    artifacts = [_artifact(ctx, run_id, record, now) for record in body.artifacts]
+    paths: set[str] = set()
+    for artifact in artifacts:
+        if artifact.path in paths:
+            raise InvalidInput(f"artifact path {artifact.path!r} is given twice")
+        paths.add(artifact.path)
     with ctx.store.write() as conn:
         owner = _project(conn, ctx, project, create=body.create_project)
         if body.parent_run_id is not None:
@@ -58,6 +69,8 @@ def create_run(ctx: Context, project: str, body: RunCreate) -> Run:
         )
         rows.insert_run(conn, entity)
         rows.set_tags(conn, run_id, body.tags)
+        for artifact in artifacts:
+            rows.put_artifact(conn, artifact)
     # A new run has exactly what was just written: no need to read it back.
     return _view(entity, owner.name, params={}, tags=body.tags, metrics={})
 
@@ -99,13 +112,19 @@ def delete_run(ctx: Context, run_id: str) -> None:
 
 @operation("POST /runs/{run_id}/batch", permission="run:write", audit="run.log")
 def log_batch(ctx: Context, run_id: str, body: LogBatch) -> None:
-    """Log metrics, params and tags of a run in one transaction."""
+    """Log metrics, params and tags of a run in one transaction; `status` then ends the run.
+
+    The values and the final status commit together: if any value is refused, the run is
+    not ended either, and the caller decides what status it gets instead.
+    """
     m = body.metrics
     with ctx.store.write() as conn:
         _require(conn, run_id)
         rows.log_params(conn, run_id, body.params)
         rows.set_tags(conn, run_id, body.tags)
         rows.log_metrics(conn, run_id, m.keys, m.values, m.steps, m.timestamps)
+        if body.status is not None:
+            rows.end_run(conn, run_id, body.status, body.end_time or ctx.clock())
 
 
 @operation("GET /runs/{run_id}/metric-history", permission="run:read", audit=None)
@@ -153,16 +172,7 @@ def list_artifacts(ctx: Context, run_id: str) -> list[Artifact]:
 @operation("POST /runs/{run_id}/artifacts", permission="run:write", audit="run.log_artifact")
 def log_artifact(ctx: Context, run_id: str, body: ArtifactRecord) -> Artifact:
     """Record an uploaded object (or folder manifest) as an artifact of a run."""
-    try:
-        path = safe_relpath(body.path)
-    except InvalidInput:
-        raise InvalidInput(f"artifact path {body.path!r} must be relative, without '..'") from None
-    digest = check_hash(body.object_hash)
-    if not ctx.objects.exists(digest):
-        raise NotFound(f"object {digest} is not in the store; upload it before recording it")
-    if body.is_dir:
-        Manifest.from_bytes(ctx.objects.read_bytes(digest), digest)  # must be a real manifest
-    entity = ArtifactEntity(run_id, path, digest, body.size, body.is_dir, ctx.clock())
+    entity = _artifact(ctx, run_id, body, ctx.clock())
     with ctx.store.write() as conn:
         _require(conn, run_id)
         rows.put_artifact(conn, entity)
@@ -170,6 +180,22 @@ def log_artifact(ctx: Context, run_id: str, body: ArtifactRecord) -> Artifact:
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+def _artifact(ctx: Context, run_id: str, body: ArtifactRecord, now: int) -> ArtifactEntity:
+    """The artifact row for an uploaded object, once its path and object are checked."""
+    try:
+        path = safe_relpath(body.path)
+    except InvalidInput:
+        raise InvalidInput(f"artifact path {body.path!r} must be relative, without '..'") from None
+    digest = check_hash(body.object_hash)
+    if not ctx.objects.exists(digest):
+        raise NotFound(
+            f"artifact {path!r}: object {digest} is not in the store; upload it before recording it"
+        )
+    if body.is_dir:
+        Manifest.from_bytes(ctx.objects.read_bytes(digest), digest)  # must be a real manifest
+    return ArtifactEntity(run_id, path, digest, body.size, body.is_dir, now)
 
 
 def _require(conn: Connection, run_id: str, *, deleted_ok: bool = False) -> RunEntity:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, TypeAdapter
 
+from slipway.client._http import Answer, TransportFailure, transport_for
 from slipway.config import mask_url
 from slipway.context import Context
 from slipway.errors import SlipwayError, Unavailable, from_name
@@ -38,17 +40,13 @@ class HttpBackend:
     """Calls a `slipway server`; answers and errors come back as the same types as embedded."""
 
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
-        import httpx
-
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._transport = transport_for(self.base_url, timeout)
         self._adapters: dict[str, TypeAdapter[Any]] = {}
 
     def call(self, name: str, /, **arguments: Any) -> Any:
-        import httpx
-
         op = get(name)
-        path = op.path.format(
+        target = op.path.format(
             **{p.name: quote(str(arguments[p.name]), safe="") for p in op.param("path")}
         )
         query = {
@@ -56,33 +54,36 @@ class HttpBackend:
             for p in op.param("query")
             if arguments.get(p.name) is not None
         }
+        if query:
+            target = f"{target}?{urlencode(query)}"
         body = next((arguments[p.name] for p in op.param("body") if p.name in arguments), None)
         blob = next((arguments[p.name] for p in op.param("blob") if p.name in arguments), None)
-        request = self._http.build_request(
-            op.method,
-            path,
-            params=query,
-            content=_chunks(blob) if blob is not None else _json(body),
-            headers=_BLOB if blob is not None else _JSON if body is not None else None,
-        )
         try:
-            response = self._http.send(request, stream=op.streams)
-        except httpx.TransportError as exc:
+            answer = self._transport.send(
+                op.method,
+                target,
+                content=_chunks(blob) if blob is not None else _json(body),
+                headers=_BLOB if blob is not None else _JSON if body is not None else {},
+                stream=op.streams,
+            )
+            if op.streams:
+                return _download(answer)
+            data = answer.read()
+        except TransportFailure as exc:
             raise Unavailable(
                 f"cannot reach the Slipway server at {mask_url(self.base_url)}: {exc}"
             ) from None
-        if op.streams:
-            return _download(response)
-        if response.status_code >= 400:
-            raise _error_from(response)
-        if op.returns is None or response.status_code == 204:
+        if answer.status_code >= 400:
+            raise _error_from(answer.status_code, data)
+        if op.returns is None or answer.status_code == 204:
             return None
-        if name not in self._adapters:
-            self._adapters[name] = TypeAdapter(op.returns)
-        return self._adapters[name].validate_python(response.json())
+        adapter = self._adapters.get(name)
+        if adapter is None:
+            adapter = self._adapters[name] = TypeAdapter(op.returns)
+        return adapter.validate_json(data)
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
 
 
 _JSON = {"content-type": "application/json"}
@@ -102,29 +103,29 @@ def _chunks(reader: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def _download(response: Any) -> BinaryIO:
+def _download(answer: Answer) -> BinaryIO:
     """Spool a streamed answer to a temporary file (constant memory) and hand it back."""
     try:
-        if response.status_code >= 400:
-            response.read()
-            raise _error_from(response)
+        if answer.status_code >= 400:
+            raise _error_from(answer.status_code, answer.read())
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
-        for chunk in response.iter_bytes(CHUNK):
+        for chunk in answer.iter_bytes(CHUNK):
             spool.write(chunk)
         spool.seek(0)
         return spool  # type: ignore[return-value]
     finally:
-        response.close()
+        answer.close()
 
 
 def _query_value(value: Any) -> Any:
     return str(value).lower() if isinstance(value, bool) else value
 
 
-def _error_from(response: Any) -> SlipwayError:
+def _error_from(status: int, data: bytes) -> SlipwayError:
     try:
-        body = response.json()
+        body = json.loads(data)
         return from_name(str(body["error"]), str(body["detail"]))
     except (ValueError, KeyError, TypeError):
-        text = response.text.strip().splitlines()[0] if response.text.strip() else ""
-        return SlipwayError(f"server answered HTTP {response.status_code} {text}".strip())
+        text = data.decode("utf-8", "replace").strip()
+        first = text.splitlines()[0] if text else ""
+        return SlipwayError(f"server answered HTTP {status} {first}".strip())

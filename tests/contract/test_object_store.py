@@ -183,3 +183,103 @@ def test_link_modes_materialize_local_objects(tmp_path: Path) -> None:
     assert linked.stat().st_ino == stored.stat().st_ino
     assert not os.access(stored, os.W_OK) or os.geteuid() == 0
     assert stored.stat().st_mode & 0o222 == 0  # the shared inode is read-only
+
+
+# -- packs -------------------------------------------------------------------------------
+
+
+def write_files(root: Path, count: int, size: int = 3000) -> list[Path]:
+    paths = []
+    for n in range(count):
+        path = root / f"f{n:04d}.bin"
+        path.write_bytes(n.to_bytes(4, "big") + os.urandom(size))
+        paths.append(path)
+    return paths
+
+
+def pack_files(store: ObjectStore) -> list[str]:
+    return store.backend.list_folder("packs")
+
+
+def test_small_files_are_packed_and_read_back(store: ObjectStore, tmp_path: Path) -> None:
+    paths = write_files(tmp_path, 300)
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(2 << 20))
+    infos = store.put_files([*paths, big, paths[0]])
+    assert [i.hash for i in infos[:300]] == [
+        blake3.blake3(p.read_bytes()).hexdigest() for p in paths
+    ]
+    assert infos[-1].hash == infos[0].hash and not infos[-1].created  # the same file twice
+    names = pack_files(store)
+    assert len(names) == 2 and {n.rpartition(".")[2] for n in names} == {"pack", "idx"}
+    assert list(store.iter_hashes()).count(infos[300].hash) == 1  # the big file stays loose
+    fresh = ObjectStore(store.backend)  # another process: finds them through the index
+    for path, info in zip(paths[::37], infos[:300:37], strict=True):
+        assert fresh.exists(info.hash) and fresh.size(info.hash) == path.stat().st_size
+        assert fresh.read_bytes(info.hash) == path.read_bytes()
+    assert set(fresh.iter_hashes()) == {i.hash for i in infos}
+    again = fresh.put_files(paths)
+    assert not any(i.created for i in again) and len(pack_files(store)) == 2
+
+
+def test_packed_tree_round_trips(store: ObjectStore, tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    (source / "deep" / "er").mkdir(parents=True)
+    write_files(source / "deep" / "er", 50)
+    (source / "empty.txt").write_bytes(b"")
+    (source / "ünï cödé.txt").write_text("x")
+    tree = store.put_tree(source)
+    out = tmp_path / "out"
+    store.get_tree(tree.hash, out)
+    for path in source.rglob("*"):
+        if path.is_file():
+            assert (out / path.relative_to(source)).read_bytes() == path.read_bytes()
+
+
+def damage_pack(store: ObjectStore, suffix: str, offset: int) -> None:
+    name = next(n for n in pack_files(store) if n.endswith(suffix))
+    key = f"packs/{name}"
+    with store.backend.open_read(key) as f:
+        data = bytearray(f.read())
+    data[offset] ^= 0xFF
+    local = store.backend.local_path(key)
+    if local is not None:
+        local.write_bytes(bytes(data))
+    else:
+        store.backend.fs.pipe(store.backend.full(key), bytes(data))  # type: ignore[attr-defined]
+
+
+def test_a_corrupted_pack_fails_the_read_of_the_damaged_object(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    paths = write_files(tmp_path, 5, size=1000)
+    infos = store.put_files(paths)
+    damage_pack(store, ".pack", 1004 + 10)  # inside the second object
+    fresh = ObjectStore(store.backend)
+    assert fresh.read_bytes(infos[0].hash) == paths[0].read_bytes()
+    with pytest.raises(IntegrityError, match="corrupt"):
+        fresh.read_bytes(infos[1].hash)
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"keep me")
+    with pytest.raises(IntegrityError):
+        fresh.get_file(infos[1].hash, target)
+    assert target.read_bytes() == b"keep me"
+
+
+def test_a_damaged_index_is_refused(store: ObjectStore, tmp_path: Path) -> None:
+    infos = store.put_files(write_files(tmp_path, 3))
+    damage_pack(store, ".idx", 40)
+    with pytest.raises(IntegrityError, match="index of pack"):
+        ObjectStore(store.backend).read_bytes(infos[0].hash)
+
+
+def test_a_pack_without_its_index_is_invisible(store: ObjectStore, tmp_path: Path) -> None:
+    """A writer killed between the pack and its index leaves nothing readers can see."""
+    from slipway.objects._pack import PackWriter, pack_key
+
+    writer = PackWriter(store.backend)
+    writer.add(blake3.blake3(b"orphan").hexdigest(), b"orphan")
+    writer._temp.commit(pack_key("0" * 64))  # published the pack, died before the index
+    fresh = ObjectStore(store.backend)
+    assert not fresh.exists(blake3.blake3(b"orphan").hexdigest())
+    assert list(fresh.iter_hashes()) == []

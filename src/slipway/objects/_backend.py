@@ -32,7 +32,10 @@ class ObjectBackend(Protocol):
     def delete(self, key: str) -> None: ...
 
     def iter_keys(self) -> Iterator[str]:
-        """Keys of published objects (never temporaries)."""
+        """Keys of published loose objects (never temporaries, never packs)."""
+
+    def list_folder(self, folder: str) -> list[str]:
+        """Names of the files directly in `folder` (e.g. "packs"); empty if it does not exist."""
 
     def local_path(self, key: str) -> Path | None:
         """The file holding `key` when the backend is a local folder, for linking."""

@@ -83,6 +83,17 @@ class FsspecBackend:
             if shard != TMP_DIRNAME and len(shard) == 2 and rest and "/" not in rest:
                 yield key
 
+    def list_folder(self, folder: str) -> list[str]:
+        try:
+            found = self.fs.ls(self.full(folder), detail=True, refresh=True)
+        except FileNotFoundError:
+            return []
+        return sorted(
+            str(item["name"]).rstrip("/").rpartition("/")[2]
+            for item in found
+            if item.get("type") == "file"
+        )
+
     def local_path(self, key: str) -> Path | None:
         return None
 

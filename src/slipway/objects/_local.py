@@ -82,6 +82,12 @@ class LocalBackend:
                 if entry.is_file():
                     yield f"{shard.name}/{entry.name}"
 
+    def list_folder(self, folder: str) -> list[str]:
+        try:
+            return sorted(e.name for e in os.scandir(self.root / folder) if e.is_file())
+        except FileNotFoundError:
+            return []
+
     def local_path(self, key: str) -> Path | None:
         return self.path(key)
 

@@ -17,15 +17,28 @@ from slipway.objects._hashing import (
     CHUNK,
     VerifyingReader,
     check_hash,
+    hash_bytes,
     hash_file,
     hasher,
     key_of,
 )
 from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode, place
 from slipway.objects._manifest import Entry, Manifest, safe_relpath, walk
+from slipway.objects._pack import (
+    PACK_BELOW,
+    PACK_TARGET,
+    PackedObject,
+    PackIndex,
+    PackWriter,
+    SliceReader,
+    pack_key,
+)
 from slipway.objects._registry import open_backend
 
 REMOTE_WORKERS = 8
+# Creating and writing many small files is syscall-bound and releases the GIL: threads help
+# even on a local disk.
+FILE_WORKERS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +53,7 @@ class ObjectStore:
 
     def __init__(self, backend: ObjectBackend) -> None:
         self.backend = backend
+        self.packs = PackIndex(backend)
 
     @classmethod
     def from_url(cls, url: str, options: Mapping[str, Any] | None = None) -> ObjectStore:
@@ -88,14 +102,55 @@ class ObjectStore:
             # is still named by the content it really holds.
             return self.put_stream(f)
 
+    def put_files(self, paths: Sequence[Path]) -> list[ObjectInfo]:
+        """Store many files at once, in order: small new ones go into packs, large ones loose.
+
+        Each small file is read once: hashed, and appended to a pack if the store lacks it.
+        Files are read by a thread pool in groups of bounded size, so memory stays flat.
+        """
+        infos: dict[int, ObjectInfo] = {}
+        sizes = [path.stat().st_size for path in paths]
+        small = [n for n, size in enumerate(sizes) if size < PACK_BELOW]
+        large = [n for n, size in enumerate(sizes) if size >= PACK_BELOW]
+        workers = FILE_WORKERS if self.is_local else REMOTE_WORKERS
+        with ThreadPoolExecutor(workers) as pool:
+            infos.update(
+                zip(large, pool.map(lambda n: self.put_file(paths[n]), large), strict=True)
+            )
+            writer: PackWriter | None = None
+            try:
+                for group in _groups(small, sizes):
+                    read = pool.map(_read_hashed, [paths[n] for n in group])
+                    for n, (digest, data) in zip(group, read, strict=True):
+                        if (writer is not None and digest in writer) or self._locate(digest):
+                            infos[n] = ObjectInfo(digest, len(data), False)
+                            continue
+                        writer = writer or PackWriter(self.backend)
+                        writer.add(digest, data)
+                        infos[n] = ObjectInfo(digest, len(data), True)
+                        if writer.size >= PACK_TARGET:
+                            self._publish(writer)
+                            writer = None
+                if writer is not None:
+                    self._publish(writer)
+                    writer = None
+            finally:
+                if writer is not None:
+                    writer.abort()
+        return [infos[n] for n in range(len(paths))]
+
+    def _publish(self, writer: PackWriter) -> None:
+        entries = writer.entries()
+        pack_id = writer.finish()
+        if pack_id is not None:
+            self.packs.add(pack_id, {d: PackedObject(pack_id, o, s) for d, o, s in entries})
+
     def put_tree(self, root: Path) -> ObjectInfo:
         """Store every file under `root` and a manifest of them; returns the manifest object."""
         if not root.is_dir():
             raise InvalidInput(f"{root} is not a folder")
         files, empty = walk(root)
-        workers = 1 if self.is_local else REMOTE_WORKERS
-        with ThreadPoolExecutor(workers) as pool:
-            stored = list(pool.map(lambda item: self.put_file(item[1]), files))
+        stored = self.put_files([path for _, path, _ in files])
         entries = tuple(
             Entry(rel, info.hash, info.size, executable)
             for (rel, _, executable), info in zip(files, stored, strict=True)
@@ -107,15 +162,32 @@ class ObjectStore:
     # -- reading ---------------------------------------------------------------------------
 
     def exists(self, digest: str) -> bool:
-        return self.backend.exists(key_of(check_hash(digest)))
+        return self._locate(check_hash(digest)) is not None
 
     def size(self, digest: str) -> int:
-        return self.backend.size(key_of(check_hash(digest)))
+        packed = self._locate(check_hash(digest), fresh=True)
+        if isinstance(packed, PackedObject):
+            return packed.size
+        return self.backend.size(key_of(digest))
 
     def open(self, digest: str) -> VerifyingReader:
         """A reader that raises IntegrityError at end of stream if the content is corrupt."""
-        raw = self.backend.open_read(key_of(check_hash(digest)))
-        return VerifyingReader(raw, digest, self.url)
+        packed = self._locate(check_hash(digest), fresh=True)
+        if isinstance(packed, PackedObject):
+            raw = self.backend.open_read(pack_key(packed.pack))
+            reader: BinaryIO = SliceReader(raw, packed.offset, packed.size)  # type: ignore[assignment]
+        else:
+            reader = self.backend.open_read(key_of(digest))
+        return VerifyingReader(reader, digest, self.url)
+
+    def _locate(self, digest: str, *, fresh: bool = False) -> PackedObject | bool | None:
+        """Where an object is: its pack, True if loose, None if the store lacks it."""
+        packed = self.packs.find(digest)
+        if packed is not None:
+            return packed
+        if self.backend.exists(key_of(digest)):
+            return True
+        return self.packs.find(digest, fresh=fresh)
 
     def read_bytes(self, digest: str) -> bytes:
         with self.open(digest) as reader:
@@ -135,6 +207,8 @@ class ObjectStore:
         tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.tmp"
         try:
             local = self.backend.local_path(key)
+            if self.packs.find(digest) is not None:
+                local = None  # inside a pack file: only a copy can bring it out
             if local is not None and LinkMode.COPY not in modes[:1]:
                 self.verify(digest)  # links share the stored bytes: check them first
                 place(local, tmp, modes)
@@ -176,8 +250,10 @@ class ObjectStore:
     # -- housekeeping ----------------------------------------------------------------------
 
     def iter_hashes(self) -> Iterator[str]:
+        """Every object in the store, loose or packed (an object may be in both)."""
         for key in self.backend.iter_keys():
             yield key.replace("/", "")
+        yield from self.packs.objects()
 
     def delete(self, digest: str) -> None:
         self.backend.delete(key_of(check_hash(digest)))
@@ -187,3 +263,22 @@ class ObjectStore:
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _groups(indexes: list[int], sizes: list[int], limit: int = 32 << 20) -> Iterator[list[int]]:
+    """Consecutive runs of `indexes` whose files add up to at most `limit` bytes (or one file)."""
+    group: list[int] = []
+    total = 0
+    for n in indexes:
+        if group and total + sizes[n] > limit:
+            yield group
+            group, total = [], 0
+        group.append(n)
+        total += sizes[n]
+    if group:
+        yield group
+
+
+def _read_hashed(path: Path) -> tuple[str, bytes]:
+    data = path.read_bytes()
+    return hash_bytes(data), data

@@ -1,0 +1,209 @@
+"""Packs: many small objects in one file, found through an index, as git keeps its packs.
+
+    packs/<id>.pack   the objects' bytes back to back; <id> is the BLAKE3 of the whole file
+    packs/<id>.idx    MAGIC, a count, (hash, offset, size) per object sorted by hash, then the
+                      BLAKE3 of everything before it
+
+50,000 files of a few KiB become a handful of files: what costs on disks and object stores
+is the number of files and requests, not bytes. A pack is published before its index and
+readers only see packs that have one, so an interrupted write leaves nothing visible (gc
+removes the orphan). Objects are still verified by their own hash on every read.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import blake3
+
+from slipway.errors import IntegrityError
+from slipway.objects._backend import ObjectBackend, TempObject
+
+PACK_DIR = "packs"
+MAGIC = b"SLIPWAY-PACK-IDX1"
+PACK_TARGET = 64 << 20  # bytes per pack: large transfers, yet a gc repack stays cheap
+PACK_BELOW = 1 << 20  # files smaller than this are packed; larger ones stay loose objects
+_COUNT = struct.Struct(">Q")
+_ENTRY = struct.Struct(">32sQQ")
+_DIGEST = 32
+# A miss in the index reloads it at most this often while writing (every new object misses);
+# reads that miss reload at once, since another process may have just written a pack.
+_REFRESH_EVERY_S = 1.0
+
+
+def pack_key(pack_id: str) -> str:
+    return f"{PACK_DIR}/{pack_id}.pack"
+
+
+def index_key(pack_id: str) -> str:
+    return f"{PACK_DIR}/{pack_id}.idx"
+
+
+@dataclass(frozen=True, slots=True)
+class PackedObject:
+    pack: str
+    offset: int
+    size: int
+
+
+def encode_index(entries: Iterable[tuple[str, int, int]]) -> bytes:
+    rows = sorted(entries)
+    body = [MAGIC, _COUNT.pack(len(rows))]
+    body += [_ENTRY.pack(bytes.fromhex(digest), offset, size) for digest, offset, size in rows]
+    data = b"".join(body)
+    return data + blake3.blake3(data).digest()
+
+
+def decode_index(data: bytes, pack_id: str) -> dict[str, PackedObject]:
+    """The index's entries; IntegrityError if it is truncated, altered or not an index."""
+    body, checksum = data[:-_DIGEST], data[-_DIGEST:]
+    if (
+        len(data) < len(MAGIC) + _COUNT.size + _DIGEST
+        or not body.startswith(MAGIC)
+        or blake3.blake3(body).digest() != checksum
+    ):
+        raise IntegrityError(f"the index of pack {pack_id} is damaged; restore it from a remote")
+    (count,) = _COUNT.unpack_from(body, len(MAGIC))
+    start = len(MAGIC) + _COUNT.size
+    if len(body) != start + count * _ENTRY.size:
+        raise IntegrityError(f"the index of pack {pack_id} has a wrong length")
+    return {
+        raw.hex(): PackedObject(pack_id, offset, size)
+        for raw, offset, size in _ENTRY.iter_unpack(body[start:])
+    }
+
+
+class PackWriter:
+    """Appends objects to one new pack; `finish()` publishes the pack, then its index."""
+
+    def __init__(self, backend: ObjectBackend) -> None:
+        self._backend = backend
+        self._temp: TempObject = backend.begin_write()
+        self._hash = blake3.blake3()
+        self._entries: list[tuple[str, int, int]] = []
+        self._seen: set[str] = set()
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self._seen
+
+    def entries(self) -> list[tuple[str, int, int]]:
+        return list(self._entries)
+
+    def add(self, digest: str, data: bytes) -> None:
+        """Append `data` (whose BLAKE3 the caller computed as `digest`) unless already in."""
+        if digest in self._seen:
+            return
+        self._seen.add(digest)
+        self._temp.file.write(data)
+        self._hash.update(data)
+        self._entries.append((digest, self.size, len(data)))
+        self.size += len(data)
+
+    def finish(self) -> str | None:
+        """Publish; the pack's id, or None (nothing written) if no object was added."""
+        if not self._entries:
+            self._temp.abort()
+            return None
+        pack_id = str(self._hash.hexdigest())
+        self._temp.commit(pack_key(pack_id))
+        index = self._backend.begin_write()
+        try:
+            index.file.write(encode_index(self._entries))
+            index.commit(index_key(pack_id))
+        except BaseException:
+            index.abort()
+            raise
+        return pack_id
+
+    def abort(self) -> None:
+        self._temp.abort()
+
+
+class PackIndex:
+    """Which pack holds each packed object, from every index in a store; reloaded on demand."""
+
+    def __init__(self, backend: ObjectBackend) -> None:
+        self._backend = backend
+        self._objects: dict[str, PackedObject] = {}
+        self._loaded: set[str] = set()
+        self._lock = threading.Lock()
+        self._refreshed_at = -1.0
+
+    def find(self, digest: str, *, fresh: bool = False) -> PackedObject | None:
+        found = self._objects.get(digest)
+        if found is None and (fresh or self._stale()):
+            self.refresh()
+            found = self._objects.get(digest)
+        return found
+
+    def refresh(self) -> None:
+        """Load the indexes of packs published since the last look."""
+        with self._lock:
+            self._refreshed_at = time.monotonic()
+            for name in self._backend.list_folder(PACK_DIR):
+                pack_id, dot, suffix = name.rpartition(".")
+                if dot and suffix == "idx" and pack_id not in self._loaded:
+                    self.add(pack_id, self._read(index_key(pack_id)))
+
+    def add(self, pack_id: str, entries: dict[str, PackedObject]) -> None:
+        """Know a pack this process just wrote (or loaded) without listing the store again."""
+        self._objects.update(entries)
+        self._loaded.add(pack_id)
+
+    def packs(self) -> set[str]:
+        self.refresh()
+        return set(self._loaded)
+
+    def objects(self) -> dict[str, PackedObject]:
+        self.refresh()
+        return dict(self._objects)
+
+    def forget(self, pack_id: str) -> None:
+        with self._lock:
+            self._loaded.discard(pack_id)
+            self._objects = {h: p for h, p in self._objects.items() if p.pack != pack_id}
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._refreshed_at > _REFRESH_EVERY_S
+
+    def _read(self, key: str) -> dict[str, PackedObject]:
+        pack_id = key.rpartition("/")[2].rpartition(".")[0]
+        with self._backend.open_read(key) as f:
+            return decode_index(f.read(), pack_id)
+
+
+class SliceReader:
+    """Reads `size` bytes from `offset` of an open pack file, then end of stream."""
+
+    def __init__(self, raw: BinaryIO, offset: int, size: int) -> None:
+        raw.seek(offset)
+        self._raw = raw
+        self._left = size
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        want = self._left if size < 0 else min(size, self._left)
+        data = self._raw.read(want)
+        if not data:
+            raise IntegrityError("a pack file is shorter than its index says; it is truncated")
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> SliceReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

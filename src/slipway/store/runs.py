@@ -18,7 +18,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
@@ -207,8 +206,18 @@ def log_metrics(
 
 
 def _dialect_insert(dialect: Dialect) -> Any:
-    """The INSERT that has ON CONFLICT (upserts) for this dialect."""
-    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    """The INSERT that has ON CONFLICT (upserts) for this dialect.
+
+    Imported here, when a statement is first compiled: SQLAlchemy's PostgreSQL package loads
+    all of its drivers' modules, some 50 ms that a SQLite workspace's first run would pay.
+    """
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def _tag_upsert(dialect: Dialect) -> Any:

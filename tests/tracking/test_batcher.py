@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from slipway.client._batcher import Batcher
-from slipway.errors import Conflict, Unavailable
+from slipway.errors import Conflict, InvalidInput, Unavailable
 
 
 class SlowRuns:
@@ -166,3 +166,14 @@ def test_an_earlier_failed_write_makes_the_final_write_end_the_run_failed() -> N
         batcher.finish("r1", "finished", 7)
     assert [(b["steps"], b["status"]) for b in runs.batches] == [([2], "failed")]
     assert runs.updates == []  # the final write itself stored "failed"
+
+
+def test_finish_after_close_ends_the_run_failed_and_says_the_client_is_closed() -> None:
+    runs = SlowRuns()
+    batcher = Batcher(runs)  # type: ignore[arg-type]
+    batcher.metric("r1", "loss", 1.0, 0, 0)
+    batcher.close()  # writes what was queued
+    with pytest.raises(InvalidInput, match="this client is closed"):
+        batcher.finish("r1", "finished", 5)
+    assert [b["steps"] for b in runs.batches] == [[0]]
+    assert runs.updates == [{"run": "r1", "status": "failed", "end_time": 5}]

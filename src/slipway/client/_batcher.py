@@ -112,11 +112,15 @@ class Batcher:
         separate update (unless the server cannot be reached at all).
         """
         end = _End(run_id=run_id, status=status, end_time=end_time)
-        self._put(end)
-        self._wake.set()
-        end.done.wait()
-        if not end.errors:
-            return
+        try:
+            self._put(end)
+        except InvalidInput as exc:  # this client is closed (it flushed everything then)
+            end.errors = [exc]
+        else:
+            self._wake.set()
+            end.done.wait()
+            if not end.errors:
+                return
         if end.stored is None:
             try:
                 self._runs.update(run_id, status="failed", end_time=end_time)

@@ -27,6 +27,7 @@ SERVICE_MODULES: tuple[str, ...] = (
     "slipway.projects.service",
     "slipway.blobs.service",
     "slipway.tracking.service",
+    "slipway.data.service",
 )
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

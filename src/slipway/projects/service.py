@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import Connection
 
 from slipway.context import Context
-from slipway.errors import Conflict, InvalidInput, NotFound
+from slipway.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from slipway.operations import operation
 from slipway.projects.models import Project, ProjectCreate, ProjectPage, check_name
 from slipway.store import ProjectEntity
@@ -80,3 +80,26 @@ def _require(conn: Connection, name: str) -> ProjectEntity:
     if entity is None:
         raise NotFound(f"project {name!r} does not exist; `slipway projects list` shows them")
     return entity
+
+
+def project_for(conn: Connection, ctx: Context, name: str, *, create: bool) -> ProjectEntity:
+    """The project named `name`, created on first use when `create` (race-safe)."""
+    try:
+        check_name(name)
+    except ValueError as exc:
+        raise InvalidInput(f"project: {exc}") from None
+    found = rows.get_project(conn, name)
+    if found is not None:
+        return found
+    if not create:
+        raise NotFound(f"project {name!r} does not exist; `slipway projects list` shows them")
+    now = ctx.clock()
+    entity = ProjectEntity(uuid.uuid4().hex, name, "", ctx.principal.name, now, now)
+    try:
+        return rows.insert_project(conn, entity)
+    except AlreadyExists:
+        # Another writer created it a moment ago (first runs of a grid search start together).
+        raced = rows.get_project(conn, name)
+        if raced is None:
+            raise
+        return raced

@@ -56,3 +56,30 @@ class ArtifactEntity:
     size: int
     is_dir: bool
     created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetEntity:
+    id: str
+    project_id: str
+    name: str
+    description: str
+    created_by: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetVersionEntity:
+    id: str
+    dataset_id: str
+    version: int
+    object_hash: str
+    size: int
+    file_count: int
+    message: str
+    created_by: str
+    created_at: int
+    kind: str
+    path: str
+    profile_hash: str | None
+    pii: str  # JSON list of flags

@@ -165,6 +165,12 @@ dataset_versions = Table(
     Column("message", Text, nullable=False, default=""),
     Column("created_by", NAME, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # "dir" (object_hash is a manifest) or "file" (object_hash is the content itself).
+    Column("kind", String(8), nullable=False, default="dir", server_default="dir"),
+    Column("path", Text, nullable=False, default="", server_default=""),  # where it was added
+    # JSON object in the object store: {table path: TableProfile}; null without tables.
+    Column("profile_hash", String(64), nullable=True),
+    Column("pii", Text, nullable=False, default="[]", server_default="[]"),  # JSON flags
     UniqueConstraint("dataset_id", "version"),
     Index(None, "object_hash"),
 )

@@ -10,14 +10,15 @@ from typing import cast
 from sqlalchemy import Connection
 
 from slipway.context import Context
-from slipway.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from slipway.errors import Conflict, InvalidInput, NotFound
 from slipway.objects import Manifest, check_hash
 from slipway.objects._manifest import safe_relpath
 from slipway.operations import operation
-from slipway.projects.models import check_name, ms_to_datetime
+from slipway.projects.models import ms_to_datetime
+from slipway.projects.service import project_for
 from slipway.store import projects as project_rows
 from slipway.store import runs as rows
-from slipway.store.entities import ArtifactEntity, ProjectEntity, RunEntity
+from slipway.store.entities import ArtifactEntity, RunEntity
 from slipway.store.run_filter import compile_search
 from slipway.tracking.models import (
     TERMINAL,
@@ -51,7 +52,7 @@ def create_run(ctx: Context, project: str, body: RunCreate) -> Run:
             raise InvalidInput(f"artifact path {artifact.path!r} is given twice")
         paths.add(artifact.path)
     with ctx.store.write() as conn:
-        owner = _project(conn, ctx, project, create=body.create_project)
+        owner = project_for(conn, ctx, project, create=body.create_project)
         if body.parent_run_id is not None:
             parent = _require(conn, body.parent_run_id)
             if parent.project_id != owner.id:
@@ -145,7 +146,7 @@ def search_runs(ctx: Context, body: RunSearch) -> RunPage:
     with ctx.store.read() as conn:
         project_ids = None
         if body.projects is not None:
-            project_ids = [_project(conn, ctx, name, create=False).id for name in body.projects]
+            project_ids = [project_for(conn, ctx, name, create=False).id for name in body.projects]
         query = compile_search(
             body.filter or None,
             body.order_by,
@@ -207,28 +208,6 @@ def _require(conn: Connection, run_id: str, *, deleted_ok: bool = False) -> RunE
     if entity.deleted_at is not None and not deleted_ok:
         raise Conflict(f"run {run_id} is deleted; it cannot be changed")
     return entity
-
-
-def _project(conn: Connection, ctx: Context, name: str, *, create: bool) -> ProjectEntity:
-    try:
-        check_name(name)
-    except ValueError as exc:
-        raise InvalidInput(f"project: {exc}") from None
-    found = project_rows.get_project(conn, name)
-    if found is not None:
-        return found
-    if not create:
-        raise NotFound(f"project {name!r} does not exist; `slipway projects list` shows them")
-    now = ctx.clock()
-    entity = ProjectEntity(uuid.uuid4().hex, name, "", ctx.principal.name, now, now)
-    try:
-        return project_rows.insert_project(conn, entity)
-    except AlreadyExists:
-        # Another writer created it a moment ago (first runs of a grid search start together).
-        raced = project_rows.get_project(conn, name)
-        if raced is None:
-            raise
-        return raced
 
 
 def _views(conn: Connection, entities: list[RunEntity]) -> list[Run]:

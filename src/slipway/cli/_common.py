@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from slipway.client import Client
+    from slipway.client._datasets import DatasetsClient
     from slipway.config import Settings
 
 
@@ -33,6 +34,15 @@ def client(ctx: click.Context) -> Client:
     from slipway.client import Client
 
     made = Client.from_settings(settings(ctx))
+    ctx.call_on_close(made.close)
+    return made
+
+
+def datasets(ctx: click.Context) -> DatasetsClient:
+    """Data versioning for this workspace; it connects to the stores only when it must."""
+    from slipway.client._datasets import DatasetsClient
+
+    made = DatasetsClient(settings(ctx))
     ctx.call_on_close(made.close)
     return made
 

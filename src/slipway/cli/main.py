@@ -18,6 +18,7 @@ COMMANDS = {
     "db": "slipway.cli._server:db",
     "projects": "slipway.cli._projects:projects",
     "runs": "slipway.cli._runs:runs",
+    "data": "slipway.cli._data:data",
 }
 SUMMARIES = {
     "init": "Create a workspace (.slipway/) in this folder.",
@@ -26,6 +27,7 @@ SUMMARIES = {
     "db": "Metadata database schema: current revision, upgrade.",
     "projects": "Create, list, show and delete projects.",
     "runs": "List, show, compare, delete and reproduce runs.",
+    "data": "Version datasets: add, status, checkout, log, list, show.",
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
 from slipway.client._batcher import Batcher
 from slipway.client._body import body
+from slipway.client._datasets import DatasetsClient
 from slipway.client._objects import ObjectsClient
 from slipway.client._runs import RunsClient
 from slipway.config import Settings, load_settings
@@ -19,10 +20,12 @@ from slipway.projects.models import Project, ProjectCreate, ProjectPage
 class Client:
     """Operations as methods. `Client.from_settings()` picks embedded or remote mode."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
         self.backend = backend
         self.runs = RunsClient(backend)
         self.objects = ObjectsClient(backend)
+        self._settings = settings
+        self._datasets: DatasetsClient | None = None
         self._batcher: Batcher | None = None
         self._batcher_lock = threading.Lock()
 
@@ -38,8 +41,18 @@ class Client:
     def from_settings(cls, settings: Settings | None = None) -> Client:
         settings = settings or load_settings()
         if settings.server_url:
-            return cls(HttpBackend(settings.server_url))
-        return cls(EmbeddedBackend(Context.open(settings)))
+            return cls(HttpBackend(settings.server_url), settings)
+        return cls(EmbeddedBackend(Context.open(settings)), settings)
+
+    @property
+    def datasets(self) -> DatasetsClient:
+        """Data versioning in this workspace (made on first use)."""
+        if self._datasets is None:
+            if self._settings is None:
+                embedded = self.backend if isinstance(self.backend, EmbeddedBackend) else None
+                self._settings = embedded.ctx.settings if embedded else load_settings()
+            self._datasets = DatasetsClient(self._settings, self.backend)
+        return self._datasets
 
     @property
     def mode(self) -> str:
@@ -82,6 +95,8 @@ class Client:
             batcher, self._batcher = self._batcher, None
         if batcher is not None:
             batcher.close()  # flushes what is still queued before the connection goes
+        if self._datasets is not None:
+            self._datasets.close()
         self.backend.close()
 
     def __enter__(self) -> Client:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -33,9 +33,13 @@ class Manifest:
         return sum(e.size for e in self.entries)
 
     def to_bytes(self) -> bytes:
+        # Dicts built by hand: dataclasses.asdict deep-copies and took seconds on 50,000 entries.
         body = {
             "format": FORMAT,
-            "entries": [asdict(e) for e in sorted(self.entries, key=lambda e: e.path)],
+            "entries": [
+                {"executable": e.executable, "hash": e.hash, "path": e.path, "size": e.size}
+                for e in sorted(self.entries, key=lambda e: e.path)
+            ],
             "empty_dirs": sorted(self.empty_dirs),
         }
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()

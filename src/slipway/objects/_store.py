@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from slipway.config import mask_url
-from slipway.errors import InvalidInput
+from slipway.errors import IntegrityError, InvalidInput
 from slipway.objects._backend import ObjectBackend
 from slipway.objects._hashing import (
     CHUNK,
@@ -220,6 +220,80 @@ class ObjectStore:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def materialize(
+        self,
+        items: Sequence[tuple[str, Path, bool]],
+        modes: Sequence[LinkMode] = DEFAULT_LINK_MODES,
+    ) -> None:
+        """Write many objects to files: (hash, destination, executable) each, in parallel.
+
+        Every object is verified before it reaches its file. Packed objects of a local store
+        are read with one open pack file per pack and positional reads, and a destination
+        that does not exist yet is written in place (a file that exists is replaced only
+        once its new content is complete); the rest goes through `get_file`.
+        """
+        packed: dict[str, list[tuple[PackedObject, str, Path, bool]]] = {}
+        others: list[tuple[str, Path, bool]] = []
+        for digest, dest, executable in items:
+            found = self.packs.find(check_hash(digest), fresh=True)
+            local = self.backend.local_path(pack_key(found.pack)) if found else None
+            if found is not None and local is not None:
+                packed.setdefault(found.pack, []).append((found, digest, dest, executable))
+            else:
+                others.append((digest, dest, executable))
+        fds: dict[str, int] = {}
+        try:
+            for pack in packed:
+                path = self.backend.local_path(pack_key(pack))
+                assert path is not None  # sorted into `packed` only when local
+                fds[pack] = os.open(path, os.O_RDONLY)
+            workers = FILE_WORKERS if self.is_local else REMOTE_WORKERS
+            with ThreadPoolExecutor(workers) as pool:
+                jobs = [pool.submit(self._place, d, t, x, modes) for d, t, x in others]
+                jobs += [
+                    pool.submit(self._unpack, fds[pack], *member)
+                    for pack, members in packed.items()
+                    for member in members
+                ]
+                for job in jobs:
+                    job.result()
+        finally:
+            for fd in fds.values():
+                os.close(fd)
+
+    def _place(self, digest: str, dest: Path, executable: bool, modes: Sequence[LinkMode]) -> None:
+        self.get_file(digest, dest, modes)
+        if executable:
+            dest.chmod(dest.stat().st_mode | 0o111)
+
+    def _unpack(self, fd: int, found: PackedObject, digest: str, dest: Path, exe: bool) -> None:
+        data = os.pread(fd, found.size, found.offset)
+        if len(data) != found.size or hash_bytes(data) != digest:
+            raise IntegrityError(
+                f"object {digest} in pack {found.pack} of {self.url} is corrupt; "
+                f"{dest} was left as it was"
+            )
+        mode = 0o777 if exe else 0o666  # the umask applies, as for any new file
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except FileExistsError:
+            tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.tmp"
+            try:
+                tmp.write_bytes(data)
+                if exe:
+                    tmp.chmod(tmp.stat().st_mode | 0o111)
+                os.replace(tmp, dest)
+            finally:
+                tmp.unlink(missing_ok=True)
+            return
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(out, view) :]
+        finally:
+            os.close(out)
+
     def read_manifest(self, digest: str) -> Manifest:
         return Manifest.from_bytes(self.read_bytes(digest), digest)
 
@@ -235,17 +309,10 @@ class ObjectStore:
             if not target.resolve().is_relative_to(root):
                 raise InvalidInput(f"tree entry {entry.path!r} would be written outside {dest}")
             targets.append((entry, target))
-        workers = 1 if self.is_local else REMOTE_WORKERS
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda et: self._place_entry(et[0], et[1], modes), targets))
+        self.materialize([(e.hash, target, e.executable) for e, target in targets], modes)
         for folder in manifest.empty_dirs:
             (root / safe_relpath(folder)).mkdir(parents=True, exist_ok=True)
         return manifest
-
-    def _place_entry(self, entry: Entry, target: Path, modes: Sequence[LinkMode]) -> None:
-        self.get_file(entry.hash, target, modes)
-        if entry.executable:
-            target.chmod(target.stat().st_mode | 0o111)
 
     # -- housekeeping ----------------------------------------------------------------------
 

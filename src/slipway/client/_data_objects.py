@@ -1,0 +1,105 @@
+"""How data versioning reaches objects: the workspace's store directly (embedded mode, where
+small files go into packs), or the blob operations of a server (remote mode)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from slipway.config import Settings
+from slipway.objects import Manifest, ObjectStore, hash_file
+
+if TYPE_CHECKING:
+    from slipway.client._backends import Backend
+    from slipway.client._objects import ObjectsClient
+
+UPLOAD_WORKERS = 8
+
+
+class DataObjects(Protocol):
+    def store_files(self, paths: list[Path]) -> list[tuple[str, bool]]:
+        """(hash, newly stored) per file, in order."""
+
+    def store_bytes(self, data: bytes) -> str: ...
+
+    def present(self, hashes: set[str]) -> set[str]:
+        """The ones the store has."""
+
+    def manifest(self, digest: str) -> Manifest: ...
+
+    def materialize(self, items: list[tuple[str, Path, bool]]) -> None:
+        """Write (hash, destination, executable) files, each verified before it lands."""
+
+
+def standalone_objects(settings: Settings) -> DataObjects:
+    """The workspace's object store opened on its own, without the metadata store."""
+    return StoreObjects(ObjectStore.from_url(settings.objects_url, settings.objects_options))
+
+
+def data_objects(backend: Backend) -> DataObjects:
+    from slipway.client._backends import EmbeddedBackend
+    from slipway.client._objects import ObjectsClient
+
+    if isinstance(backend, EmbeddedBackend):
+        return StoreObjects(backend.ctx.objects)
+    return RemoteObjects(ObjectsClient(backend))
+
+
+class StoreObjects:
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    def store_files(self, paths: list[Path]) -> list[tuple[str, bool]]:
+        return [(info.hash, info.created) for info in self.store.put_files(paths)]
+
+    def store_bytes(self, data: bytes) -> str:
+        return self.store.put_bytes(data).hash
+
+    def present(self, hashes: set[str]) -> set[str]:
+        return {h for h in hashes if self.store.exists(h)}
+
+    def manifest(self, digest: str) -> Manifest:
+        return self.store.read_manifest(digest)
+
+    def materialize(self, items: list[tuple[str, Path, bool]]) -> None:
+        self.store.materialize(items)
+
+
+class RemoteObjects:
+    def __init__(self, objects: ObjectsClient) -> None:
+        self.objects = objects
+
+    def store_files(self, paths: list[Path]) -> list[tuple[str, bool]]:
+        with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
+            hashes = [digest for digest, _ in pool.map(hash_file, paths)]
+            missing = self.objects.missing(sorted(set(hashes)))
+            first: dict[str, Path] = {}
+            for path, digest in zip(paths, hashes, strict=True):
+                if digest in missing:
+                    first.setdefault(digest, path)
+            list(pool.map(lambda item: self._upload(*item), first.items()))
+        return [(digest, digest in missing) for digest in hashes]
+
+    def _upload(self, digest: str, path: Path) -> None:
+        with path.open("rb") as f:
+            self.objects.upload(digest, f)
+
+    def store_bytes(self, data: bytes) -> str:
+        return self.objects.upload_bytes(data).hash
+
+    def present(self, hashes: set[str]) -> set[str]:
+        return hashes - self.objects.missing(sorted(hashes)) if hashes else set()
+
+    def manifest(self, digest: str) -> Manifest:
+        return Manifest.from_bytes(self.objects.read_bytes(digest), digest)
+
+    def materialize(self, items: list[tuple[str, Path, bool]]) -> None:
+        def one(item: tuple[str, Path, bool]) -> None:
+            digest, dest, executable = item
+            self.objects.download_file(digest, dest)
+            if executable:
+                dest.chmod(dest.stat().st_mode | 0o111)
+
+        with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
+            list(pool.map(one, items))

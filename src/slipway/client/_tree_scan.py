@@ -1,0 +1,107 @@
+"""Walk a data folder fast: one `scandir` per folder and one `stat` per file, nothing more.
+
+Symlink policy (as for run artifacts): a symlink to a file inside the tracked path is stored
+as that file's content (checkout writes a regular file); a symlink leading outside it, or to
+a folder, is refused, so a dataset never captures data it does not own. Anything that is not
+a regular file (a socket, a FIFO) is refused too.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from slipway.client._stat_cache import RACY_NS, FileStat
+from slipway.errors import InvalidInput
+from slipway.objects._hashing import hash_bytes
+
+# Never part of a dataset: Slipway's own files and VCS metadata.
+SKIPPED = frozenset({".slipway", ".git", ".dvc"})
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    rel: str  # POSIX path relative to the tree root
+    stat: FileStat
+    executable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    files: list[ScannedFile]  # sorted by rel
+    empty_dirs: list[str]
+
+    def signature(self) -> str | None:
+        """A digest of every file's path and stat; None if a file changed too recently to
+        trust its stat (see `_stat_cache`), so the folder must be hashed file by file."""
+        newest_trusted = time.time_ns() - RACY_NS
+        lines = []
+        for f in self.files:
+            if f.stat.mtime_ns >= newest_trusted:
+                return None
+            lines.append(
+                f"{f.rel}\0{f.stat.size}\0{f.stat.mtime_ns}\0{f.stat.inode}\0{f.executable:d}"
+            )
+        lines += self.empty_dirs
+        return hash_bytes("\n".join(lines).encode())
+
+
+def scan(root: Path) -> Tree:
+    """The files and empty folders under `root` (a folder), with their stat."""
+    files: list[ScannedFile] = []
+    empty: list[str] = []
+    real_root = root.resolve()
+    _scan_dir(str(root), "", real_root, files, empty)
+    files.sort(key=lambda f: f.rel)
+    empty.sort()
+    return Tree(files, empty)
+
+
+def stat_file(path: Path) -> FileStat:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(f"{path} is not a regular file")
+    return FileStat(str(path), info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _scan_dir(
+    folder: str,
+    prefix: str,
+    real_root: Path,
+    files: list[ScannedFile],
+    empty: list[str],
+) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except PermissionError as exc:
+        raise InvalidInput(f"cannot read {folder}: {exc.strerror}") from None
+    if not entries and prefix:
+        empty.append(prefix.rstrip("/"))
+    for entry in entries:
+        if entry.name in SKIPPED:
+            continue
+        rel = prefix + entry.name
+        if entry.is_symlink():
+            target = Path(entry.path).resolve()
+            if target.is_dir():
+                raise InvalidInput(f"{entry.path} is a symlink to a folder; these are not stored")
+            if not target.is_relative_to(real_root):
+                raise InvalidInput(f"{entry.path} links outside the data; copy the data in instead")
+            info = target.stat()
+        elif entry.is_dir(follow_symlinks=False):
+            _scan_dir(entry.path, rel + "/", real_root, files, empty)
+            continue
+        else:
+            info = entry.stat(follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidInput(f"{entry.path} is not a regular file")
+        files.append(
+            ScannedFile(
+                rel,
+                FileStat(entry.path, info.st_size, info.st_mtime_ns, info.st_ino),
+                bool(info.st_mode & stat.S_IXUSR),
+            )
+        )

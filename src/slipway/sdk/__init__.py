@@ -28,6 +28,7 @@ from slipway.sdk._run import ActiveRun, download_artifact, record_bytes
 from slipway.tracking.models import Artifact, ArtifactRecord, Run, RunPage
 
 DEFAULT_PROJECT = "default"
+PACKAGES_ARTIFACT = "_slipway/requirements.txt"  # where capture puts the installed packages
 
 _current: ContextVar[Client | None] = ContextVar("slipway_client", default=None)
 _default: Client | None = None
@@ -170,9 +171,6 @@ def start_run(
         run._sampler.start()
     _active.append(run)
     return run
-
-
-PACKAGES_ARTIFACT = "_slipway/requirements.txt"
 
 
 def _packages_record(stored: StoredObject) -> ArtifactRecord:

@@ -105,12 +105,15 @@ class DirectTransport:
         headers: dict[str, str],
         stream: bool,
     ) -> Answer:
-        conn, reused = self._connection()
+        resendable = content is None or isinstance(content, bytes)
+        # A streamed body (an upload) cannot be sent twice, so it gets a new connection,
+        # which the server cannot have closed in the meantime.
+        conn, reused = self._connection() if resendable else (self._new_connection(), False)
         try:
             return self._exchange(conn, method, target, content, headers, stream)
         except _DROPPED:
             conn.close()
-            if not reused or not (content is None or isinstance(content, bytes)):
+            if not reused:
                 raise TransportFailure("the server closed the connection") from None
             # A kept-alive connection the server closed just as we sent on it (its idle
             # timeout; it never read the request): once more on a new one, as xmlrpc.client.

@@ -18,8 +18,8 @@ UPLOAD_WORKERS = 8
 
 
 class DataObjects(Protocol):
-    def store_files(self, paths: list[Path]) -> list[tuple[str, bool]]:
-        """(hash, newly stored) per file, in order."""
+    def store_files(self, paths: list[str], sizes: list[int]) -> list[tuple[str, bool]]:
+        """(hash, newly stored) per file, in order; `sizes` as just stat'ed."""
 
     def store_bytes(self, data: bytes) -> str: ...
 
@@ -50,8 +50,8 @@ class StoreObjects:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
 
-    def store_files(self, paths: list[Path]) -> list[tuple[str, bool]]:
-        return [(info.hash, info.created) for info in self.store.put_files(paths)]
+    def store_files(self, paths: list[str], sizes: list[int]) -> list[tuple[str, bool]]:
+        return [(info.hash, info.created) for info in self.store.put_files(paths, sizes)]
 
     def store_bytes(self, data: bytes) -> str:
         return self.store.put_bytes(data).hash
@@ -70,19 +70,19 @@ class RemoteObjects:
     def __init__(self, objects: ObjectsClient) -> None:
         self.objects = objects
 
-    def store_files(self, paths: list[Path]) -> list[tuple[str, bool]]:
+    def store_files(self, paths: list[str], sizes: list[int]) -> list[tuple[str, bool]]:
         with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
-            hashes = [digest for digest, _ in pool.map(hash_file, paths)]
+            hashes = [digest for digest, _ in pool.map(lambda p: hash_file(Path(p)), paths)]
             missing = self.objects.missing(sorted(set(hashes)))
-            first: dict[str, Path] = {}
+            first: dict[str, str] = {}
             for path, digest in zip(paths, hashes, strict=True):
                 if digest in missing:
                     first.setdefault(digest, path)
             list(pool.map(lambda item: self._upload(*item), first.items()))
         return [(digest, digest in missing) for digest in hashes]
 
-    def _upload(self, digest: str, path: Path) -> None:
-        with path.open("rb") as f:
+    def _upload(self, digest: str, path: str) -> None:
+        with Path(path).open("rb") as f:
             self.objects.upload(digest, f)
 
     def store_bytes(self, data: bytes) -> str:

@@ -189,7 +189,7 @@ class DatasetsClient:
         known = self._known(files)
         present = self.objects.present(set(known.values()))
         todo = [f for f in files if known.get(f.stat.path) not in present]
-        infos = self.objects.store_files([Path(f.stat.path) for f in todo])
+        infos = self.objects.store_files([f.stat.path for f in todo], [f.stat.size for f in todo])
         hashes = dict(known)
         hashes.update({f.stat.path: info[0] for f, info in zip(todo, infos, strict=True)})
         fresh = [f for f in todo if f.stat.path not in known]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from slipway.config import mask_url
 from slipway.errors import IntegrityError, InvalidInput
@@ -36,6 +37,8 @@ from slipway.objects._pack import (
 from slipway.objects._registry import open_backend
 
 REMOTE_WORKERS = 8
+T = TypeVar("T")
+R = TypeVar("R")
 # Creating and writing many small files is syscall-bound and releases the GIL: threads help
 # even on a local disk.
 FILE_WORKERS = 8
@@ -102,27 +105,43 @@ class ObjectStore:
             # is still named by the content it really holds.
             return self.put_stream(f)
 
-    def put_files(self, paths: Sequence[Path]) -> list[ObjectInfo]:
+    def put_files(
+        self, paths: Sequence[str | Path], sizes: Sequence[int] | None = None
+    ) -> list[ObjectInfo]:
         """Store many files at once, in order: small new ones go into packs, large ones loose.
 
         Each small file is read once: hashed, and appended to a pack if the store lacks it.
-        Files are read by a thread pool in groups of bounded size, so memory stays flat.
+        A thread pool reads groups of files (one task per group: a task per file cost more
+        than the reading), a bounded number of bytes at a time, so memory stays flat.
+        `sizes`, if the caller has just stat'ed the files, saves stat-ing them again.
         """
-        infos: dict[int, ObjectInfo] = {}
-        sizes = [path.stat().st_size for path in paths]
+        names = [os.fspath(path) for path in paths]
+        if sizes is None:
+            sizes = [os.stat(name).st_size for name in names]  # noqa: PTH116
+        infos: list[ObjectInfo | None] = [None] * len(names)
         small = [n for n, size in enumerate(sizes) if size < PACK_BELOW]
         large = [n for n, size in enumerate(sizes) if size >= PACK_BELOW]
+        # One listing of the loose objects instead of one stat (or HEAD) per small file.
+        loose = set(self.backend.iter_keys()) if small else set()
         workers = FILE_WORKERS if self.is_local else REMOTE_WORKERS
         with ThreadPoolExecutor(workers) as pool:
-            infos.update(
-                zip(large, pool.map(lambda n: self.put_file(paths[n]), large), strict=True)
-            )
+            for n, info in zip(
+                large, pool.map(lambda n: self.put_file(Path(names[n])), large), strict=True
+            ):
+                infos[n] = info
             writer: PackWriter | None = None
             try:
-                for group in _groups(small, sizes):
-                    read = pool.map(_read_hashed, [paths[n] for n in group])
+                groups = list(_groups(small, sizes))
+                read_ahead = _bounded_map(
+                    pool, lambda g: [_read_hashed(names[n]) for n in g], groups, 2 * workers
+                )
+                for group, read in zip(groups, read_ahead, strict=True):
                     for n, (digest, data) in zip(group, read, strict=True):
-                        if (writer is not None and digest in writer) or self._locate(digest):
+                        if (
+                            (writer is not None and digest in writer)
+                            or self.packs.find(digest) is not None
+                            or key_of(digest) in loose
+                        ):
                             infos[n] = ObjectInfo(digest, len(data), False)
                             continue
                         writer = writer or PackWriter(self.backend)
@@ -137,7 +156,7 @@ class ObjectStore:
             finally:
                 if writer is not None:
                     writer.abort()
-        return [infos[n] for n in range(len(paths))]
+        return [info for info in infos if info is not None]
 
     def _publish(self, writer: PackWriter) -> None:
         entries = writer.entries()
@@ -332,12 +351,16 @@ class ObjectStore:
         self.backend.close()
 
 
-def _groups(indexes: list[int], sizes: list[int], limit: int = 32 << 20) -> Iterator[list[int]]:
-    """Consecutive runs of `indexes` whose files add up to at most `limit` bytes (or one file)."""
+def _groups(
+    indexes: list[int], sizes: Sequence[int], limit: int = 4 << 20, most: int = 256
+) -> Iterator[list[int]]:
+    """Consecutive runs of `indexes`: at most `most` files adding up to at most `limit` bytes
+    (or one larger file). pool.map keeps every group's bytes until it is consumed, so the
+    memory used is about the number of groups in flight times `limit`."""
     group: list[int] = []
     total = 0
     for n in indexes:
-        if group and total + sizes[n] > limit:
+        if group and (total + sizes[n] > limit or len(group) >= most):
             yield group
             group, total = [], 0
         group.append(n)
@@ -346,6 +369,20 @@ def _groups(indexes: list[int], sizes: list[int], limit: int = 32 << 20) -> Iter
         yield group
 
 
-def _read_hashed(path: Path) -> tuple[str, bytes]:
-    data = path.read_bytes()
+def _bounded_map(
+    pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T], ahead: int
+) -> Iterator[R]:
+    """pool.map that keeps at most `ahead` results waiting, so memory stays bounded."""
+    pending: deque[Future[R]] = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _read_hashed(name: str) -> tuple[str, bytes]:
+    with open(name, "rb") as f:  # noqa: PTH123 (a str path: no Path object per file)
+        data = f.read()
     return hash_bytes(data), data

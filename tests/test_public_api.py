@@ -20,6 +20,7 @@ def test_top_level_names_are_pinned() -> None:
         "connect",
         "create_project",
         "current_client",
+        "data",
         "delete_project",
         "delete_run",
         "download_artifacts",

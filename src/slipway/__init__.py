@@ -42,6 +42,7 @@ _LAZY = {
     "list_artifacts": "slipway.sdk",
     "download_artifacts": "slipway.sdk",
     "Settings": "slipway.config",
+    "data": "slipway",  # the package slipway.data, whose SDK functions load on first use
 }
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "connect",
     "create_project",
     "current_client",
+    "data",
     "delete_project",
     "delete_run",
     "download_artifacts",
@@ -79,6 +81,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from slipway import data
     from slipway.client import Client
     from slipway.config import Settings, load_settings
     from slipway.sdk import (
@@ -116,6 +119,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'slipway' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    if name == "data":
+        value: Any = importlib.import_module("slipway.data")
+    else:
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -250,3 +250,35 @@ def test_reading_a_version_in_a_run_records_it_as_an_input(
     assert [(kind, relation) for kind, _, relation in edges] == [("dataset_version", "input")]
     assert version.ref == "t@v1"
     client.close()
+
+
+def test_diff_names_files_rows_schema_and_statistics(
+    datasets: DatasetsClient, workspace: Path
+) -> None:
+    data = workspace / "sales"
+    data.mkdir()
+    (data / "keep.txt").write_text("same\n")
+    (data / "gone.txt").write_text("bye\n")
+    table = data / "orders.csv"
+    table.write_text("id,amount\n1,10.0\n2,20.0\n3,30.0\n3,30.0\n")
+    datasets.add(data)
+    (data / "gone.txt").unlink()
+    (data / "new.txt").write_text("hi\n")
+    table.write_text("id,amount,region\n1,10.0,eu\n3,30.0,us\n4,40.0,us\n5,50.0,eu\n")
+    datasets.add(data)
+    diff = datasets.diff("sales@v1", "sales@v2")
+    assert (diff.files.added, diff.files.removed, diff.files.modified) == (
+        ["new.txt"],
+        ["gone.txt"],
+        ["orders.csv"],
+    )
+    assert diff.files.unchanged == 1
+    (orders,) = diff.tables
+    # On the shared columns (id, amount): 2,20 and one of the two 3,30 rows went; 4 and 5 came.
+    assert (orders.rows_before, orders.rows_after) == (4, 4)
+    assert (orders.rows_removed, orders.rows_added) == (2, 2)
+    assert (orders.columns_added, orders.columns_removed) == (["region"], [])
+    changed = {(c.column, c.stat): (c.before, c.after) for c in orders.stats}
+    assert changed[("amount", "max")] == (30.0, 50.0)
+    assert changed[("amount", "mean")] == (22.5, 32.5)
+    assert ("amount", "null_rate") not in changed

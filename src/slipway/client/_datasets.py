@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from slipway.client._backends import Backend
     from slipway.client._data_objects import DataObjects
+    from slipway.data.diff import DatasetDiff
     from slipway.data.models import (
         DatasetList,
         DatasetProfile,
@@ -329,6 +330,23 @@ class DatasetsClient:
     def list_datasets(self, *, project: str | None = None) -> DatasetList:
         found = self.backend.call("list_datasets", project=project or _default_project())
         return cast("DatasetList", found)
+
+    def diff(self, base: str, target: str, *, project: str | None = None) -> DatasetDiff:
+        """What changed from `base` to `target` (NAME@vN each, or NAME@vN and vM)."""
+        from slipway.data.models import parse_ref
+
+        try:
+            name, _ = parse_ref(base)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        found = self.backend.call(
+            "diff_dataset_versions",
+            project=project or _default_project(),
+            name=name,
+            base=base,
+            target=target,
+        )
+        return cast("DatasetDiff", found)
 
     def profile(self, ref: str, *, project: str | None = None) -> DatasetProfile:
         found = self.backend.call(

@@ -8,11 +8,15 @@ as the latest version again creates nothing and returns that version.
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
 from slipway.context import Context
+from slipway.data.diff import DatasetDiff, FileChanges, diff_manifests, diff_table
 from slipway.data.models import (
     Dataset,
     DatasetList,
@@ -134,6 +138,40 @@ def get_dataset_profile(ctx: Context, project: str, ref: str) -> DatasetProfile:
     return DatasetProfile(tables=json.loads(ctx.objects.read_bytes(version.profile_hash)))
 
 
+@operation("GET /projects/{project}/datasets/{name}/diff", permission="data:read", audit=None)
+def diff_dataset_versions(
+    ctx: Context, project: str, name: str, base: str, target: str
+) -> DatasetDiff:
+    """Files added, removed and modified from `base` to `target` (v1, v2, latest or
+    NAME@vN); for each changed table: rows added and removed, schema and statistic changes."""
+    refs = [ref if "@" in ref else f"{name}@{ref}" for ref in (base, target)]
+    with ctx.store.read() as conn:
+        versions = [_resolve(conn, ctx, project, ref)[2] for ref in refs]
+    old, new = versions
+    if old.kind == "file" or new.kind == "file":
+        label = Path(new.path or name).name
+        changed = [label] if old.object_hash != new.object_hash else []
+        files = FileChanges(added=[], removed=[], modified=changed, unchanged=1 - len(changed))
+        tables = [(label, old.object_hash, new.object_hash)] if changed else []
+    else:
+        files = diff_manifests(*(ctx.objects.read_manifest(v.object_hash) for v in versions))
+        before = {e.path: e.hash for e in ctx.objects.read_manifest(old.object_hash).entries}
+        after = {e.path: e.hash for e in ctx.objects.read_manifest(new.object_hash).entries}
+        tables = [(p, before[p], after[p]) for p in files.modified if _is_table(p)]
+    profiles = [_profiles(ctx, v.profile_hash) for v in versions]
+    diffs = []
+    with tempfile.TemporaryDirectory(prefix="slipway-diff-") as work:
+        for n, (path, old_hash, new_hash) in enumerate(tables):
+            suffix = "".join(Path(path).suffixes)
+            old_file, new_file = Path(work, f"{n}-old{suffix}"), Path(work, f"{n}-new{suffix}")
+            ctx.objects.get_file(old_hash, old_file)
+            ctx.objects.get_file(new_hash, new_file)
+            diffs.append(
+                diff_table(path, old_file, new_file, profiles[0].get(path), profiles[1].get(path))
+            )
+    return DatasetDiff(base=refs[0], target=refs[1], files=files, tables=diffs)
+
+
 @operation("POST /runs/{run_id}/inputs", permission="run:write", audit="run.input")
 def record_run_input(ctx: Context, run_id: str, body: RunInput) -> DatasetVersion:
     """Record that a run read a dataset version (lineage: dataset version -> run)."""
@@ -146,6 +184,14 @@ def record_run_input(ctx: Context, run_id: str, body: RunInput) -> DatasetVersio
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+def _profiles(ctx: Context, digest: str | None) -> dict[str, Any]:
+    return json.loads(ctx.objects.read_bytes(digest)) if digest else {}
+
+
+def _is_table(path: str) -> bool:
+    return path.lower().endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".pq"))
 
 
 def _check_dataset_name(name: str) -> str:

@@ -196,3 +196,47 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+@data.command()
+@click.argument("base")
+@click.argument("target")
+@click.option("--project", "-p", help="Project (default: $SLIPWAY_PROJECT or 'default').")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON.")
+@click.pass_context
+def diff(ctx: click.Context, base: str, target: str, project: str | None, as_json: bool) -> None:
+    """What changed from BASE to TARGET (e.g. train@v1 train@v2, or train@v1 v2)."""
+    found = datasets(ctx).diff(base, target, project=project)
+    if as_json:
+        click.echo(found.model_dump_json(indent=2))
+        return
+    files = found.files
+    click.echo(
+        f"{found.base} -> {found.target}: {len(files.added)} added, {len(files.removed)} "
+        f"removed, {len(files.modified)} modified, {files.unchanged} unchanged files"
+    )
+    for label, names in (
+        ("added", files.added),
+        ("removed", files.removed),
+        ("modified", files.modified),
+    ):
+        for name in names[:SHOWN_PATHS]:
+            click.echo(f"    {label}: {name}")
+        if len(names) > SHOWN_PATHS:
+            click.echo(f"    ... and {len(names) - SHOWN_PATHS} more {label}")
+    for table in found.tables:
+        click.echo(
+            f"  table {table.path}: {table.rows_before:,} -> {table.rows_after:,} rows "
+            f"(+{table.rows_added:,} / -{table.rows_removed:,})"
+        )
+        for column in table.columns_added:
+            click.echo(f"    column added: {column}")
+        for column in table.columns_removed:
+            click.echo(f"    column removed: {column}")
+        for column, (old, new) in table.type_changes.items():
+            click.echo(f"    column {column}: type {old} -> {new}")
+        for change in table.stats:
+            click.echo(
+                f"    {change.column}.{change.stat}: {_cell(change.before)} -> "
+                f"{_cell(change.after)}"
+            )

@@ -47,6 +47,31 @@ second=$("$bin/slipway" runs list -o "metrics.f1 DESC" --json | sed -n 2p | "$bi
 COLUMNS=${COLUMNS:-120} "$bin/slipway" runs compare "${best:0:8}" "${second:0:8}"
 "$bin/slipway" runs reproduce "${best:0:8}"
 
+step "data versioning: a customer table (Parquet) and an event log (CSV), versioned"
+"$bin/python" "$repo/scripts/demo_data.py" generate data/customers
+"$bin/slipway" data add data/customers -m "October snapshot"
+cat data/customers.slipway
+step "slipway data show: the profile of each table (monitoring's reference), PII flagged"
+COLUMNS=${COLUMNS:-140} "$bin/slipway" data show customers@v1
+step "change the data: new customers, a new column, a new month of events"
+"$bin/python" "$repo/scripts/demo_data.py" change data/customers
+"$bin/slipway" data status || true
+"$bin/slipway" data add data/customers -m "November snapshot"
+step "slipway data diff customers@v1 customers@v2 and the log"
+"$bin/slipway" data diff customers@v1 customers@v2
+COLUMNS=${COLUMNS:-120} "$bin/slipway" data log customers
+step "checkout v1 and back to v2; a training run reads a version (lineage)"
+"$bin/slipway" data checkout customers@v1
+"$bin/slipway" data checkout customers@v2
+"$bin/python" - <<'PY'
+import slipway as sw
+
+with sw.start_run(project="default", name="reads-customers", capture=False) as run:
+    table = sw.data.load_table("customers@v2", table="customers.parquet")
+    run.log_metric("churn_rate", sum(table.column("churned").to_pylist()) / table.num_rows)
+print(f"run {run.id[:8]} read customers@v2: {table.num_rows:,} rows, {table.num_columns} columns")
+PY
+
 step "the same operations through a live server (remote mode)"
 port=$("$bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$bin/slipway" server --host 127.0.0.1 --port "$port" --log-level warning &

@@ -282,3 +282,27 @@ def test_diff_names_files_rows_schema_and_statistics(
     assert changed[("amount", "max")] == (30.0, 50.0)
     assert changed[("amount", "mean")] == (22.5, 32.5)
     assert ("amount", "null_rate") not in changed
+
+
+def test_rest_lists_a_version_files_for_download(live_server: object, workspace: Path) -> None:
+    """Over plain HTTP, as any client would: the version, its files, then each object."""
+    import httpx
+
+    from slipway.objects import hash_bytes
+
+    url = live_server.url  # type: ignore[attr-defined]
+    settings = load_settings(workspace / ".slipway", env={"SLIPWAY_SERVER": url})
+    client = DatasetsClient(settings)
+    make_tree(workspace / "web")
+    client.add("web")
+    client.close()
+    version = httpx.get(f"{url}/projects/default/datasets/web@v1").json()
+    assert version["file_count"] == 6
+    listing = httpx.get(f"{url}/projects/default/datasets/web@latest/files").json()
+    assert listing["ref"] == "web@v1" and listing["empty_dirs"] == ["empty-dir"]
+    for item in listing["files"]:
+        body = httpx.get(f"{url}/objects/{item['hash']}").content
+        assert hash_bytes(body) == item["hash"]
+        assert body == (workspace / "web" / item["path"]).read_bytes()
+    missing = httpx.get(f"{url}/projects/default/datasets/web@v9")
+    assert missing.status_code == 404 and "v9" in missing.json()["detail"]

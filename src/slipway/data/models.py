@@ -111,3 +111,18 @@ class RunInput(BaseModel):
     def _ref(cls, value: str) -> str:
         parse_ref(value)
         return value
+
+
+class VersionFile(BaseModel):
+    path: str
+    hash: str = Field(description="download it with GET /objects/{hash}")
+    size: int
+    executable: bool
+
+
+class VersionFiles(BaseModel):
+    """The files of a version: each downloads (verified) from the object operations."""
+
+    ref: str
+    files: list[VersionFile]
+    empty_dirs: list[str]

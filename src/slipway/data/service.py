@@ -25,6 +25,8 @@ from slipway.data.models import (
     DatasetVersionCreate,
     PiiColumn,
     RunInput,
+    VersionFile,
+    VersionFiles,
     VersionList,
     parse_ref,
 )
@@ -136,6 +138,31 @@ def get_dataset_profile(ctx: Context, project: str, ref: str) -> DatasetProfile:
     if version.profile_hash is None:
         return DatasetProfile(tables={})
     return DatasetProfile(tables=json.loads(ctx.objects.read_bytes(version.profile_hash)))
+
+
+@operation("GET /projects/{project}/datasets/{ref}/files", permission="data:read", audit=None)
+def list_dataset_files(ctx: Context, project: str, ref: str) -> VersionFiles:
+    """The files of a version with their hashes (download each with GET /objects/{hash})."""
+    with ctx.store.read() as conn:
+        _, dataset, version = _resolve(conn, ctx, project, ref)
+    label = f"{dataset.name}@v{version.version}"
+    if version.kind == "file":
+        only = VersionFile(
+            path=Path(version.path or dataset.name).name,
+            hash=version.object_hash,
+            size=version.size,
+            executable=False,
+        )
+        return VersionFiles(ref=label, files=[only], empty_dirs=[])
+    manifest = ctx.objects.read_manifest(version.object_hash)
+    return VersionFiles(
+        ref=label,
+        files=[
+            VersionFile(path=e.path, hash=e.hash, size=e.size, executable=e.executable)
+            for e in manifest.entries
+        ],
+        empty_dirs=list(manifest.empty_dirs),
+    )
 
 
 @operation("GET /projects/{project}/datasets/{name}/diff", permission="data:read", audit=None)

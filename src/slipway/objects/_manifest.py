@@ -70,7 +70,7 @@ def safe_relpath(value: str) -> str:
     if not isinstance(value, str) or not value or "\x00" in value or "\\" in value:
         raise InvalidInput(f"invalid path in tree: {value!r}")
     # Plain string checks: a manifest of 50,000 entries is checked on every read.
-    if value.startswith("/") or any(part in _NOT_NAMES for part in value.split("/")):
+    if value.startswith("/") or not _NOT_NAMES.isdisjoint(value.split("/")):
         raise InvalidInput(f"path {value!r} escapes its folder or is not normalized")
     return value
 

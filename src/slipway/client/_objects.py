@@ -30,9 +30,10 @@ REMEMBERED = 4096
 class ObjectsClient:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        # Objects are never deleted once stored, so `upload_bytes` need not ask again about
-        # one it stored before: each run start stores the same package list, for instance.
-        # A caller whose record of such an object fails with NotFound calls `forget`.
+        # An object stored once is nearly always still there, so `upload_bytes` need not ask
+        # again about one it stored before: each run start stores the same package list, for
+        # instance. Should it be gone (collected as garbage, a store restored from backup),
+        # recording it fails with NotFound and the caller stores it again (`forget`).
         self._stored: dict[str, None] = {}
         self._lock = threading.Lock()
 
@@ -55,7 +56,7 @@ class ObjectsClient:
         return StoredObject(hash=digest, size=len(data))
 
     def forget(self, digest: str) -> None:
-        """Ask the store again next time (it lost `digest`, say to a restore from backup)."""
+        """Ask the store again next time: it no longer has `digest`."""
         with self._lock:
             self._stored.pop(digest, None)
 

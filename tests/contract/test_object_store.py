@@ -283,3 +283,23 @@ def test_a_pack_without_its_index_is_invisible(store: ObjectStore, tmp_path: Pat
     fresh = ObjectStore(store.backend)
     assert not fresh.exists(blake3.blake3(b"orphan").hexdigest())
     assert list(fresh.iter_hashes()) == []
+
+
+def test_manifest_bytes_are_stable() -> None:
+    """A folder's hash is the hash of these bytes: they must never change for the same tree."""
+    from slipway.objects import Entry, Manifest, hash_bytes
+
+    manifest = Manifest(
+        (Entry("b/ü x.txt", "a" * 64, 3, True), Entry("a", "b" * 64, 0)), ("z", "e/mpty")
+    )
+    expected = (
+        '{"empty_dirs":["e/mpty","z"],"entries":[{"executable":false,"hash":"'
+        + "b" * 64
+        + '","path":"a","size":0},{"executable":true,"hash":"'
+        + "a" * 64
+        + '","path":"b/\\u00fc x.txt","size":3}],"format":"slipway.manifest/1"}'
+    )
+    assert manifest.to_bytes() == expected.encode()
+    back = Manifest.from_bytes(manifest.to_bytes(), hash_bytes(manifest.to_bytes()))
+    assert back.to_bytes() == manifest.to_bytes()
+    assert [e.path for e in back.entries] == ["a", "b/ü x.txt"]

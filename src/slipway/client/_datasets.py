@@ -28,7 +28,7 @@ from slipway.client._pointer import (
     read_pointer,
     write_pointer,
 )
-from slipway.client._stat_cache import FileStat, StatCache
+from slipway.client._stat_cache import FileStat, Snapshot, StatCache
 from slipway.client._tree_scan import ScannedFile, Tree, scan, stat_file
 from slipway.config import Settings
 from slipway.errors import Conflict, InvalidInput
@@ -150,13 +150,15 @@ class DatasetsClient:
         project = project or (previous.project if previous else None) or _default_project()
         if target.is_dir():
             tree = scan(target)
-            hashes, hashed, stored = self._store_tree(tree.files)
-            entries = [
-                Entry(f.rel, hashes[f.stat.path], f.stat.size, f.executable) for f in tree.files
-            ]
+            _, hashes, todo = self._compare(target, tree)
+            paths, sizes = [f.stat.path for f in todo], [f.stat.size for f in todo]
+            infos = self.objects.store_files(paths, sizes)
+            hashes.update((f.rel, digest) for f, (digest, _) in zip(todo, infos, strict=True))
+            hashed, stored = len(todo), sum(1 for _, created in infos if created)
+            entries = [Entry(f.rel, hashes[f.rel], f.stat.size, f.executable) for f in tree.files]
             manifest = Manifest(tuple(entries), tuple(tree.empty_dirs))
             object_hash = self.objects.store_bytes(manifest.to_bytes())
-            self.cache.remember_tree(str(target), tree.signature(), object_hash)
+            self._save_snapshot(target, tree, hashes, object_hash)
             kind, size, count = "dir", manifest.size, len(entries)
             tables = [(e.path, e.hash, target / e.path) for e in entries if _is_table(e.path)]
         else:
@@ -186,7 +188,8 @@ class DatasetsClient:
         return AddResult(version, pointer, hashed, stored)
 
     def _store_tree(self, files: list[ScannedFile]) -> tuple[dict[str, str], int, int]:
-        """Hash what the cache cannot vouch for and store what the store lacks: path -> hash."""
+        """Hash what the cache cannot vouch for and store what the store lacks: path -> hash.
+        (Single files; a folder's files go through its snapshot.)"""
         known = self._known(files)
         present = self.objects.present(set(known.values()))
         todo = [f for f in files if known.get(f.stat.path) not in present]
@@ -309,7 +312,11 @@ class DatasetsClient:
         self.objects.materialize([(e.hash, target / e.path, e.executable) for e in todo])
         for folder in manifest.empty_dirs:
             (target / folder).mkdir(parents=True, exist_ok=True)
-        self.cache.record((stat_file(target / e.path), e.hash) for e in todo)
+        # What is there now is exactly the version: remember it, so status only stats.
+        tree = scan(target)
+        if {f.rel for f in tree.files} == {e.path for e in manifest.entries}:
+            hashes = {e.path: e.hash for e in manifest.entries}
+            self._save_snapshot(target, tree, hashes, wanted.hash)
         return CheckoutResult(rel, wanted.ref, len(todo), len(extra))
 
     # -- reading versions --------------------------------------------------------------------
@@ -446,28 +453,52 @@ class DatasetsClient:
 
     def _current(self, target: Path) -> _Current:
         """The hash `add` would give `target` now, without storing anything; for a folder,
-        also a way to get each file's hash (which the folder's signature may spare)."""
+        also its files' hashes (rel -> hash)."""
         if target.is_file():
             stat = stat_file(target)
             known = self.cache.lookup([stat], stat.path)
             digest = known.get(stat.path) or self._hash([stat])[stat.path]
             return _Current(digest, None)
         tree = scan(target)
-        signature = tree.signature()
-        cached = self.cache.tree(str(target), signature) if signature is not None else None
-        if cached is not None:
-            return _Current(cached, lambda: self._file_hashes(tree))
-        by_path = self._file_hashes(tree)
-        entries = [Entry(f.rel, by_path[f.rel], f.stat.size, f.executable) for f in tree.files]
+        snapshot, hashes, todo = self._compare(target, tree)
+        if (
+            snapshot is not None
+            and not todo
+            and len(hashes) == len(snapshot.files)
+            and tree.empty_dirs == snapshot.empty_dirs
+        ):
+            return _Current(snapshot.tree_hash, lambda: hashes)  # nothing moved: no hashing
+        if todo:
+            with ThreadPoolExecutor(HASH_WORKERS) as pool:
+                digests = pool.map(lambda f: hash_file(Path(f.stat.path))[0], todo)
+                hashes.update((f.rel, d) for f, d in zip(todo, digests, strict=True))
+        entries = [Entry(f.rel, hashes[f.rel], f.stat.size, f.executable) for f in tree.files]
         digest = hash_bytes(Manifest(tuple(entries), tuple(tree.empty_dirs)).to_bytes())
-        self.cache.remember_tree(str(target), signature, digest)
-        return _Current(digest, lambda: by_path)
+        return _Current(digest, lambda: hashes)
 
-    def _file_hashes(self, tree: Tree) -> dict[str, str]:
-        """rel -> hash of every file, hashing only what the cache cannot vouch for."""
-        hashes = self._known(tree.files)
-        hashes.update(self._hash([f.stat for f in tree.files if f.stat.path not in hashes]))
-        return {f.rel: hashes[f.stat.path] for f in tree.files}
+    def _compare(
+        self, target: Path, tree: Tree
+    ) -> tuple[Snapshot | None, dict[str, str], list[ScannedFile]]:
+        """rel -> hash of the files the folder's snapshot vouches for; the files it cannot."""
+        snapshot = self.cache.snapshot(str(target))
+        if snapshot is None:
+            return None, {}, list(tree.files)
+        hashes: dict[str, str] = {}
+        todo: list[ScannedFile] = []
+        for f in tree.files:
+            stat = f.stat
+            digest = snapshot.hash_of(f.rel, stat.size, stat.mtime_ns, stat.inode)
+            if digest is None:
+                todo.append(f)
+            else:
+                hashes[f.rel] = digest
+        return snapshot, hashes, todo
+
+    def _save_snapshot(self, target: Path, tree: Tree, hashes: dict[str, str], digest: str) -> None:
+        rows = (
+            (f.rel, f.stat.size, f.stat.mtime_ns, f.stat.inode, hashes[f.rel]) for f in tree.files
+        )
+        self.cache.save_snapshot(str(target), rows, tree.empty_dirs, digest)
 
     def _hash(self, stats: list[FileStat]) -> dict[str, str]:
         if not stats:

@@ -1,5 +1,6 @@
 """A persistent cache of file hashes keyed by (path, size, mtime, inode): unchanged files are
-never hashed twice, so `slipway data status` over 50,000 files only stats them.
+never hashed twice, so `slipway data status` over 50,000 files only stats them. A folder's
+entries are kept together as one snapshot, read in one query; single files one row each.
 
 Kept in the workspace (`.slipway/cache/stats.db`, SQLite), private to this checkout. A file
 modified within a moment of being hashed could keep its size and mtime (timestamps are
@@ -10,6 +11,7 @@ hashed again next time, and trusted from then on.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -17,6 +19,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RACY_NS = 2_000_000_000  # an mtime this close to the hashing time is not trusted
+FINE_RACY_NS = 50_000_000  # the same where timestamps have sub-second precision
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    files: dict[str, tuple[int, int, int, str]]  # rel -> (size, mtime_ns, inode, hash)
+    empty_dirs: list[str]
+    tree_hash: str
+    trusted_before: int  # an mtime at or after this was too close to the snapshot to trust
+
+    def hash_of(self, rel: str, size: int, mtime_ns: int, inode: int) -> str | None:
+        """The file's hash if its stat is exactly as recorded (and not racy)."""
+        known = self.files.get(rel)
+        if known is None or known[:3] != (size, mtime_ns, inode):
+            return None
+        return known[3] if mtime_ns < self.trusted_before else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +61,12 @@ class StatCache:
             "CREATE TABLE IF NOT EXISTS profiles (hash TEXT PRIMARY KEY, profile TEXT NOT NULL) "
             "WITHOUT ROWID"
         )
-        # A whole folder at once: the signature of every file's stat -> the folder's hash.
+        # A folder at once (one row, read in one go): what it held when last added or checked
+        # out, every object of which is in the store. JSON: {b: mtimes trusted before, h: hash,
+        # d: empty folders, f: [[rel, size, mtime_ns, inode, hash], ...]}.
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS trees (path TEXT PRIMARY KEY, signature TEXT NOT NULL, "
-            "hash TEXT NOT NULL) WITHOUT ROWID"
+            "CREATE TABLE IF NOT EXISTS snapshots (root TEXT PRIMARY KEY, data TEXT NOT NULL) "
+            "WITHOUT ROWID"
         )
 
     def lookup(self, files: Iterable[FileStat], under: str) -> dict[str, str]:
@@ -81,18 +101,31 @@ class StatCache:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def tree(self, path: str, signature: str) -> str | None:
-        """The hash of folder `path` if its files' stat still has this signature."""
-        row = self._db.execute(
-            "SELECT hash FROM trees WHERE path = ? AND signature = ?", (path, signature)
-        ).fetchone()
-        return str(row[0]) if row else None
+    def snapshot(self, root: str) -> Snapshot | None:
+        """What a folder held when it was last added or checked out, or None."""
+        row = self._db.execute("SELECT data FROM snapshots WHERE root = ?", (root,)).fetchone()
+        if row is None:
+            return None
+        body = json.loads(row[0])
+        files = {rel: (size, mtime, inode, digest) for rel, size, mtime, inode, digest in body["f"]}
+        return Snapshot(files, body["d"], body["h"], body["b"])
 
-    def remember_tree(self, path: str, signature: str | None, digest: str) -> None:
-        if signature is not None:
-            self._db.execute(
-                "INSERT OR REPLACE INTO trees VALUES (?, ?, ?)", (path, signature, digest)
-            )
+    def save_snapshot(
+        self,
+        root: str,
+        files: Iterable[tuple[str, int, int, int, str]],
+        empty_dirs: list[str],
+        tree_hash: str,
+    ) -> None:
+        """Remember a folder's files (rel, size, mtime_ns, inode, hash), all in the store."""
+        rows = list(files)
+        # On a filesystem with sub-second timestamps a write after our stat moves the mtime
+        # by more than a few ms; on one with whole seconds, allow the full racy window.
+        fine = any(row[2] % 1_000_000_000 for row in rows[:256])
+        trusted_before = time.time_ns() - (FINE_RACY_NS if fine else RACY_NS)
+        body = {"b": trusted_before, "h": tree_hash, "d": empty_dirs, "f": rows}
+        data = json.dumps(body, separators=(",", ":"))
+        self._db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)", (root, data))
 
     def profile(self, digest: str) -> str | None:
         """A table profile (JSON) computed before for content `digest`."""

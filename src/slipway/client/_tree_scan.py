@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from slipway.client._stat_cache import RACY_NS, FileStat
+from slipway.client._stat_cache import FileStat
 from slipway.errors import InvalidInput
-from slipway.objects._hashing import hash_bytes
 
 # Never part of a dataset: Slipway's own files and VCS metadata.
 SKIPPED = frozenset({".slipway", ".git", ".dvc"})
@@ -33,20 +31,6 @@ class ScannedFile:
 class Tree:
     files: list[ScannedFile]  # sorted by rel
     empty_dirs: list[str]
-
-    def signature(self) -> str | None:
-        """A digest of every file's path and stat; None if a file changed too recently to
-        trust its stat (see `_stat_cache`), so the folder must be hashed file by file."""
-        newest_trusted = time.time_ns() - RACY_NS
-        lines = []
-        for f in self.files:
-            if f.stat.mtime_ns >= newest_trusted:
-                return None
-            lines.append(
-                f"{f.rel}\0{f.stat.size}\0{f.stat.mtime_ns}\0{f.stat.inode}\0{f.executable:d}"
-            )
-        lines += self.empty_dirs
-        return hash_bytes("\n".join(lines).encode())
 
 
 def scan(root: Path) -> Tree:

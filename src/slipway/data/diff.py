@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from slipway.data import _table_sql as sql
-from slipway.data.profile import table_format
 from slipway.objects import Manifest
+
+if TYPE_CHECKING:
+    import duckdb
 
 # Column statistics compared between two profiles, in this order.
 _STATS = ("null_rate", "distinct_count", "min", "max", "mean", "std")
@@ -79,6 +80,11 @@ def diff_table(
     new_profile: dict[str, Any] | None,
 ) -> TableDiff:
     """Rows added and removed, schema changes and statistic changes of one table."""
+    # DuckDB and pyarrow load only when a table is compared: recording a version (in the
+    # same service module) must not pay for them.
+    from slipway.data import _table_sql as sql
+    from slipway.data.profile import table_format
+
     fmt = table_format(Path(path))
     tab = path.lower().endswith((".tsv", ".tsv.gz"))
     with tempfile.TemporaryDirectory(prefix="slipway-diff-") as work:
@@ -109,7 +115,11 @@ def diff_table(
     )
 
 
-def _open(con: Any, file: Path, fmt: str, tab: bool, name: str) -> dict[str, str]:
+def _open(
+    con: duckdb.DuckDBPyConnection, file: Path, fmt: str, tab: bool, name: str
+) -> dict[str, str]:
+    from slipway.data import _table_sql as sql
+
     source = sql.quote_path(file)
     if fmt == "parquet":
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({source})")  # noqa: S608
@@ -122,8 +132,9 @@ def _open(con: Any, file: Path, fmt: str, tab: bool, name: str) -> dict[str, str
     return {str(row[0]): str(row[1]) for row in con.execute(f"DESCRIBE {name}").fetchall()}
 
 
-def _count(con: Any, query: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0])  # noqa: S608
+def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM ({query})").fetchone()  # noqa: S608
+    return int(row[0]) if row else 0
 
 
 def _stat_changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[StatChange]:

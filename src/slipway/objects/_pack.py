@@ -34,6 +34,7 @@ _DIGEST = 32
 # A miss in the index reloads it at most this often while writing (every new object misses);
 # reads that miss reload at once, since another process may have just written a pack.
 _REFRESH_EVERY_S = 1.0
+_BISECT_LOOKUPS = 512  # lookups answered by bisecting the indexes before merging them
 
 
 def pack_key(pack_id: str) -> str:
@@ -59,23 +60,53 @@ def encode_index(entries: Iterable[tuple[str, int, int]]) -> bytes:
     return data + blake3.blake3(data).digest()
 
 
+class IndexTable:
+    """One pack's verified index, kept as its raw sorted entries: a few lookups bisect it
+    (loading 50,000 entries into a dict costs more than a re-add of 10 files needs)."""
+
+    def __init__(self, data: bytes, pack_id: str) -> None:
+        body, checksum = data[:-_DIGEST], data[-_DIGEST:]
+        if (
+            len(data) < len(MAGIC) + _COUNT.size + _DIGEST
+            or not body.startswith(MAGIC)
+            or blake3.blake3(body).digest() != checksum
+        ):
+            raise IntegrityError(
+                f"the index of pack {pack_id} is damaged; restore it from a remote"
+            )
+        (count,) = _COUNT.unpack_from(body, len(MAGIC))
+        start = len(MAGIC) + _COUNT.size
+        if len(body) != start + count * _ENTRY.size:
+            raise IntegrityError(f"the index of pack {pack_id} has a wrong length")
+        self.pack = pack_id
+        self.count = count
+        self._rows = memoryview(body)[start:]
+
+    def find(self, raw: bytes) -> PackedObject | None:
+        rows, width = self._rows, _ENTRY.size
+        lo, hi = 0, self.count
+        while lo < hi:
+            mid = (lo + hi) // 2
+            key = bytes(rows[mid * width : mid * width + _DIGEST])
+            if key < raw:
+                lo = mid + 1
+            elif key > raw:
+                hi = mid
+            else:
+                _, offset, size = _ENTRY.unpack_from(rows, mid * width)
+                return PackedObject(self.pack, offset, size)
+        return None
+
+    def entries(self) -> dict[str, PackedObject]:
+        return {
+            raw.hex(): PackedObject(self.pack, offset, size)
+            for raw, offset, size in _ENTRY.iter_unpack(self._rows)
+        }
+
+
 def decode_index(data: bytes, pack_id: str) -> dict[str, PackedObject]:
     """The index's entries; IntegrityError if it is truncated, altered or not an index."""
-    body, checksum = data[:-_DIGEST], data[-_DIGEST:]
-    if (
-        len(data) < len(MAGIC) + _COUNT.size + _DIGEST
-        or not body.startswith(MAGIC)
-        or blake3.blake3(body).digest() != checksum
-    ):
-        raise IntegrityError(f"the index of pack {pack_id} is damaged; restore it from a remote")
-    (count,) = _COUNT.unpack_from(body, len(MAGIC))
-    start = len(MAGIC) + _COUNT.size
-    if len(body) != start + count * _ENTRY.size:
-        raise IntegrityError(f"the index of pack {pack_id} has a wrong length")
-    return {
-        raw.hex(): PackedObject(pack_id, offset, size)
-        for raw, offset, size in _ENTRY.iter_unpack(body[start:])
-    }
+    return IndexTable(data, pack_id).entries()
 
 
 class PackWriter:
@@ -129,21 +160,48 @@ class PackWriter:
 
 
 class PackIndex:
-    """Which pack holds each packed object, from every index in a store; reloaded on demand."""
+    """Which pack holds each packed object, from every index in a store; reloaded on demand.
+
+    Indexes loaded from the store are searched in place for the first lookups, then turned
+    into one dict once lookups are many (as when 50,000 files are added).
+    """
 
     def __init__(self, backend: ObjectBackend) -> None:
         self._backend = backend
         self._objects: dict[str, PackedObject] = {}
+        self._tables: list[IndexTable] = []
+        self._lookups = 0
         self._loaded: set[str] = set()
         self._lock = threading.Lock()
         self._refreshed_at = -1.0
 
     def find(self, digest: str, *, fresh: bool = False) -> PackedObject | None:
-        found = self._objects.get(digest)
+        found = self._lookup(digest)
         if found is None and (fresh or self._stale()):
             self.refresh()
-            found = self._objects.get(digest)
+            found = self._lookup(digest)
         return found
+
+    def _lookup(self, digest: str) -> PackedObject | None:
+        found = self._objects.get(digest)
+        if found is not None or not self._tables:
+            return found
+        self._lookups += 1
+        if self._lookups > _BISECT_LOOKUPS:
+            self._merge()
+            return self._objects.get(digest)
+        raw = bytes.fromhex(digest)
+        for table in self._tables:
+            hit = table.find(raw)
+            if hit is not None:
+                return hit
+        return None
+
+    def _merge(self) -> None:
+        with self._lock:
+            for table in self._tables:
+                self._objects.update(table.entries())
+            self._tables = []
 
     def refresh(self) -> None:
         """Load the indexes of packs published since the last look."""
@@ -152,7 +210,9 @@ class PackIndex:
             for name in self._backend.list_folder(PACK_DIR):
                 pack_id, dot, suffix = name.rpartition(".")
                 if dot and suffix == "idx" and pack_id not in self._loaded:
-                    self.add(pack_id, self._read(index_key(pack_id)))
+                    with self._backend.open_read(index_key(pack_id)) as f:
+                        self._tables.append(IndexTable(f.read(), pack_id))
+                    self._loaded.add(pack_id)
 
     def add(self, pack_id: str, entries: dict[str, PackedObject]) -> None:
         """Know a pack this process just wrote (or loaded) without listing the store again."""
@@ -165,20 +225,17 @@ class PackIndex:
 
     def objects(self) -> dict[str, PackedObject]:
         self.refresh()
+        self._merge()
         return dict(self._objects)
 
     def forget(self, pack_id: str) -> None:
         with self._lock:
             self._loaded.discard(pack_id)
+            self._tables = [t for t in self._tables if t.pack != pack_id]
             self._objects = {h: p for h, p in self._objects.items() if p.pack != pack_id}
 
     def _stale(self) -> bool:
         return time.monotonic() - self._refreshed_at > _REFRESH_EVERY_S
-
-    def _read(self, key: str) -> dict[str, PackedObject]:
-        pack_id = key.rpartition("/")[2].rpartition(".")[0]
-        with self._backend.open_read(key) as f:
-            return decode_index(f.read(), pack_id)
 
 
 class SliceReader:

@@ -303,3 +303,24 @@ def test_manifest_bytes_are_stable() -> None:
     back = Manifest.from_bytes(manifest.to_bytes(), hash_bytes(manifest.to_bytes()))
     assert back.to_bytes() == manifest.to_bytes()
     assert [e.path for e in back.entries] == ["a", "b/ü x.txt"]
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "/a", "a/", "a//b", "./a", "a/./b", "../a", "a/..", "a\\b", "a\x00b", "..", "."]
+)
+def test_every_unsafe_manifest_path_is_refused_on_read(bad: str) -> None:
+    import json
+
+    from slipway.objects import Manifest
+
+    good = {"executable": False, "hash": "a" * 64, "path": "ok", "size": 1}
+    body = {
+        "empty_dirs": [],
+        "entries": [good, {**good, "path": bad}],
+        "format": "slipway.manifest/1",
+    }
+    with pytest.raises(IntegrityError, match="not a valid directory manifest"):
+        Manifest.from_bytes(json.dumps(body).encode(), "f" * 64)
+    body = {"empty_dirs": [bad], "entries": [good], "format": "slipway.manifest/1"}
+    with pytest.raises(IntegrityError):
+        Manifest.from_bytes(json.dumps(body).encode(), "f" * 64)

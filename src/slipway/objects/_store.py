@@ -126,7 +126,7 @@ class ObjectStore:
         workers = FILE_WORKERS if self.is_local else REMOTE_WORKERS
         with ThreadPoolExecutor(workers) as pool:
             for n, info in zip(
-                large, pool.map(lambda n: self.put_file(Path(names[n])), large), strict=True
+                large, pool.map(lambda n: self._put_one_pass(names[n]), large), strict=True
             ):
                 infos[n] = info
             writer: PackWriter | None = None
@@ -163,6 +163,13 @@ class ObjectStore:
         pack_id = writer.finish()
         if pack_id is not None:
             self.packs.add(pack_id, {d: PackedObject(pack_id, o, s) for d, o, s in entries})
+
+    def _put_one_pass(self, name: str) -> ObjectInfo:
+        """Copy and hash a large file in one read. put_files is given files its caller could
+        not vouch for, so their content is probably new: hashing first to skip a copy would
+        read every new file twice. Content already stored is discarded at commit."""
+        with open(name, "rb") as f:  # noqa: PTH123
+            return self.put_stream(f)
 
     def put_tree(self, root: Path) -> ObjectInfo:
         """Store every file under `root` and a manifest of them; returns the manifest object."""

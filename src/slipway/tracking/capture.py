@@ -63,6 +63,11 @@ class SourceInfo:
 
     def as_tags(self) -> dict[str, str]:
         """Reserved `slipway.*` run tags; facts that are unknown are left out."""
+        return dict(self._tags)  # a copy: the cached one is shared by every run
+
+    @functools.cached_property
+    def _tags(self) -> dict[str, str]:
+        # Built once per capture: runs started in a loop share one (cached) SourceInfo.
         values: dict[str, str | None] = {
             "slipway.git.commit": self.git_commit,
             "slipway.git.branch": self.git_branch,
@@ -94,15 +99,16 @@ def capture_source(cwd: Path | None = None, argv: Sequence[str] | None = None) -
     (they are visible in the running interpreter, not in argv). Results are cached per
     (cwd, argv) for `SOURCE_CACHE_TTL_S` seconds, so creating many runs in a loop runs git once.
     """
-    where = (cwd or Path.cwd()).absolute()
+    # The key from plain strings: a Path per call cost more than the rest of a cache hit.
+    folder = os.getcwd() if cwd is None else str(cwd.absolute())  # noqa: PTH109
     args = tuple(sys.argv if argv is None else argv)
-    key = (str(where), args, argv is None)
+    key = (folder, args, argv is None)
     now = time.monotonic()
     with _source_lock:
         hit = _source_cache.get(key)
         if hit is not None and now - hit[0] < SOURCE_CACHE_TTL_S:
             return hit[1]
-    info = _capture(where, args, inspect_interpreter=argv is None)
+    info = _capture(Path(folder), args, inspect_interpreter=argv is None)
     with _source_lock:
         # Drop stale entries so a long notebook session with changing argv cannot grow this.
         for stale in [k for k, (at, _) in _source_cache.items() if now - at >= SOURCE_CACHE_TTL_S]:

@@ -94,7 +94,10 @@ SPOOL_IN_MEMORY = 8 << 20
 
 def _json(body: Any) -> bytes | None:
     if isinstance(body, BaseModel):
-        return body.model_dump_json().encode()
+        # Fields left at their defaults stay out: smaller bodies, and a server from before a
+        # field was added (bodies forbid unknown fields) still takes requests that leave the
+        # new field unused, such as a batch that does not end its run.
+        return body.model_dump_json(exclude_defaults=True).encode()
     return None
 
 

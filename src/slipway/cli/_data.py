@@ -240,3 +240,290 @@ def diff(ctx: click.Context, base: str, target: str, project: str | None, as_jso
                 f"    {change.column}.{change.stat}: {_cell(change.before)} -> "
                 f"{_cell(change.after)}"
             )
+
+
+# -- remotes, push, pull, gc -------------------------------------------------------------------
+
+PROGRESS_FROM = 200  # objects: smaller transfers end before a progress line would help
+
+
+@data.group()
+def remote() -> None:
+    """Remotes (fsspec URLs) that `data push` and `data pull` copy objects to and from."""
+
+
+@remote.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--default", "make_default", is_flag=True, help="Make it the default remote.")
+@click.option(
+    "--option",
+    "-o",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An fsspec option, e.g. endpoint_url=http://127.0.0.1:9000 (JSON values allowed).",
+)
+@click.pass_context
+def remote_add(
+    ctx: click.Context, name: str, url: str, make_default: bool, options: tuple[str, ...]
+) -> None:
+    """Add remote NAME at URL (s3://bucket/prefix, file:///folder, ...) to slipway.toml.
+
+    The first remote added becomes the default. slipway.toml is meant to be committed: pass
+    credentials through the environment (AWS_ACCESS_KEY_ID, a profile) rather than options.
+    """
+    from slipway.cli._common import settings
+    from slipway.config import mask_url, write_remote
+    from slipway.objects._transfer import check_remote_url
+
+    config = settings(ctx)
+    check_remote_url(url.strip())
+    made_default = write_remote(
+        config.workspace, name, url, _parse_options(options), default=make_default
+    )
+    click.echo(
+        f"added remote {name}: {mask_url(url.strip())}{' (default)' if made_default else ''}"
+    )
+
+
+@remote.command("list")
+@click.pass_context
+def remote_list(ctx: click.Context) -> None:
+    """The configured remotes, secrets masked."""
+    from slipway.cli._common import settings
+    from slipway.errors import ConfigError
+
+    config = settings(ctx)
+    if not config.remotes:
+        click.echo("no remotes; `slipway data remote add NAME URL` adds one")
+        return
+    try:
+        default: str | None = config.data_remote().name
+    except ConfigError:
+        default = None
+    for name, found in sorted(config.remotes.items()):
+        click.echo(f"{name}\t{found.describe()}{'  (default)' if name == default else ''}")
+
+
+@remote.command("remove")
+@click.argument("name")
+@click.pass_context
+def remote_remove(ctx: click.Context, name: str) -> None:
+    """Remove remote NAME from slipway.toml (the data in it stays where it is)."""
+    from slipway.cli._common import settings
+    from slipway.config import delete_remote
+
+    delete_remote(settings(ctx).workspace, name)
+    click.echo(f"removed remote {name}")
+
+
+def _parse_options(options: tuple[str, ...]) -> dict[str, object]:
+    import json
+
+    from slipway.errors import InvalidInput
+
+    parsed: dict[str, object] = {}
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--option {option!r} must read KEY=VALUE")
+        try:
+            parsed[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            parsed[key.strip()] = value
+    return parsed
+
+
+@data.command()
+@click.argument("targets", nargs=-1)
+@click.option("--remote", "-r", "remote_name", help="Remote name (default: [data] remote).")
+@click.option("--project", "-p", help="Project of NAME@vN targets (default: $SLIPWAY_PROJECT).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=8, help="Parallel transfers.")
+@click.pass_context
+def push(
+    ctx: click.Context,
+    targets: tuple[str, ...],
+    remote_name: str | None,
+    project: str | None,
+    jobs: int,
+) -> None:
+    """Copy what versions need to a remote: TARGETS are paths or NAME@vN (default: every
+    pointer in the workspace)."""
+    from slipway.client._data_sync import push as push_versions
+
+    with _Progress("push") as progress:
+        result = push_versions(
+            datasets(ctx),
+            targets,
+            remote=remote_name,
+            project=project,
+            workers=jobs,
+            progress=progress,
+        )
+    if not result.versions:
+        click.echo("nothing to push: no tracked data here; `slipway data add PATH` starts")
+        return
+    click.echo(f"pushed {_transferred(result.report, f'to {result.remote}')}")
+
+
+@data.command()
+@click.argument("targets", nargs=-1)
+@click.option("--remote", "-r", "remote_name", help="Remote name (default: [data] remote).")
+@click.option("--project", "-p", help="Project of NAME@vN targets (default: $SLIPWAY_PROJECT).")
+@click.option("--force", is_flag=True, help="Discard changes that are not in any version.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=8, help="Parallel transfers.")
+@click.pass_context
+def pull(
+    ctx: click.Context,
+    targets: tuple[str, ...],
+    remote_name: str | None,
+    project: str | None,
+    force: bool,
+    jobs: int,
+) -> None:
+    """Fetch what versions need from a remote, then check out their pointers: TARGETS are
+    paths (default: every pointer in the workspace) or NAME@vN (fetched, not checked out)."""
+    from slipway.client._data_sync import pull as pull_versions
+
+    with _Progress("pull") as progress:
+        result = pull_versions(
+            datasets(ctx),
+            targets,
+            remote=remote_name,
+            project=project,
+            force=force,
+            workers=jobs,
+            progress=progress,
+        )
+    if not result.versions:
+        click.echo("nothing to pull: no pointer files (PATH.slipway) here")
+        return
+    click.echo(f"pulled {_transferred(result.report, f'from {result.remote}')}")
+    for item in result.checkouts:
+        what = (
+            "up to date"
+            if not (item.written or item.deleted)
+            else f"{item.written} written, {item.deleted} removed"
+        )
+        click.echo(f"{item.path}: {item.ref} ({what})")
+
+
+def _transferred(report: object, where: str) -> str:
+    """'5 objects (2.9 MiB) in 1 packs to origin (3 were there already)'."""
+    from slipway.objects._transfer import TransferReport
+
+    assert isinstance(report, TransferReport)
+    text = f"{report.objects} objects ({report.bytes / 2**20:.1f} MiB) in {report.packs} packs"
+    return f"{text} {where}" + (f" ({report.present} were there already)" if report.present else "")
+
+
+class _Progress:
+    """A rich progress line on stderr for large transfers, when stderr is a terminal."""
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.total = 0
+        self.nbytes = 0
+        self._bar: object = None
+        self._task: object = None
+
+    def start(self, objects: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.total += objects
+        if self._bar is None:
+            stderr = Console(stderr=True)
+            if self.total < PROGRESS_FROM or not stderr.is_terminal:
+                return
+            bar = Progress(
+                TextColumn(f"{self.verb}ing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("objects, {task.fields[mib]:.1f} MiB"),
+                console=stderr,
+                transient=True,
+            )
+            self._task = bar.add_task(self.verb, total=self.total, mib=0.0)
+            bar.start()
+            self._bar = bar
+        else:
+            self._bar.update(self._task, total=self.total)  # type: ignore[attr-defined]
+
+    def advance(self, objects: int, nbytes: int) -> None:
+        self.nbytes += nbytes
+        if self._bar is not None:
+            self._bar.update(  # type: ignore[attr-defined]
+                self._task, advance=objects, mib=self.nbytes / 2**20
+            )
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()  # type: ignore[attr-defined]
+
+
+@data.command()
+@click.option(
+    "--dry-run/--force",
+    "dry_run",
+    default=True,
+    help="Only report what would go (the default), or remove it.",
+)
+@click.option(
+    "--grace",
+    default="1h",
+    show_default=True,
+    help="Keep unreferenced objects younger than this (e.g. 0, 90s, 30m, 1h, 2d): a client "
+    "may have stored them and not yet recorded the version that names them.",
+)
+@click.pass_context
+def gc(ctx: click.Context, dry_run: bool, grace: str) -> None:
+    """Remove objects no dataset version or run artifact needs from the object store."""
+    from slipway.blobs.models import GcRequest, GcResult
+
+    request = GcRequest(dry_run=dry_run, grace_s=_seconds(grace))
+    found = datasets(ctx).backend.call("collect_garbage", body=request)
+    assert isinstance(found, GcResult)
+    verb = "would remove" if found.dry_run else "removed"
+    click.echo(f"{verb} {found.objects} objects, {size(found.bytes)}:")
+    click.echo(f"  loose objects: {found.loose} ({size(found.loose_bytes)})")
+    click.echo(
+        f"  packs: {found.packs} with {found.pack_objects} objects ({size(found.pack_bytes)})"
+    )
+    click.echo(
+        f"  repacked: {found.repacked} packs, dropping {found.repacked_objects} objects "
+        f"({size(found.repacked_bytes)})"
+        + (f" into {found.new_packs} new packs" if not found.dry_run else "")
+    )
+    click.echo(
+        f"  packs without an index: {found.orphans} ({size(found.orphan_bytes)}); "
+        f"temporaries: {found.temporaries} ({size(found.temporary_bytes)})"
+    )
+    click.echo(
+        f"kept {found.live} referenced objects and {found.recent} unreferenced ones younger "
+        f"than {grace}"
+        + (f"; {found.missing} referenced objects are not in this store" if found.missing else "")
+    )
+    if found.dry_run:
+        click.echo("dry run: nothing was removed; `slipway data gc --force` removes it")
+
+
+def _seconds(text: str) -> int:
+    """'90', '90s', '30m', '1h', '2d' -> seconds."""
+    from slipway.errors import InvalidInput
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+    value = text.strip().lower()
+    factor = units.get(value[-1:], 0)
+    number = value[:-1] if factor else value
+    try:
+        seconds = int(float(number) * (factor or 1))
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise InvalidInput(f"--grace {text!r} is not a duration; use e.g. 0, 90s, 30m, 1h or 2d")
+    return seconds

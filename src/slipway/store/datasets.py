@@ -126,3 +126,11 @@ def edges_to(conn: Connection, dst: tuple[str, str]) -> Sequence[tuple[str, str,
         lineage_edges.c.src_kind, lineage_edges.c.src_id, lineage_edges.c.relation
     ).where(lineage_edges.c.dst_kind == dst[0], lineage_edges.c.dst_id == dst[1])
     return [(k, i, r) for k, i, r in conn.execute(query)]
+
+
+def version_objects(conn: Connection) -> set[tuple[str, str, str | None]]:
+    """(object hash, kind, profile hash) of every dataset version: what gc must keep."""
+    query = select(
+        dataset_versions.c.object_hash, dataset_versions.c.kind, dataset_versions.c.profile_hash
+    ).distinct()
+    return {(digest, kind, profile) for digest, kind, profile in conn.execute(query)}

@@ -294,3 +294,9 @@ def put_artifact(conn: Connection, artifact: ArtifactEntity) -> None:
 def list_artifacts(conn: Connection, run_id: str) -> list[ArtifactEntity]:
     query = select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.path)
     return [ArtifactEntity(**row._mapping) for row in conn.execute(query)]
+
+
+def artifact_objects(conn: Connection) -> set[tuple[str, bool]]:
+    """(object hash, is a folder manifest) of every artifact of every run, deleted ones too."""
+    query = select(artifacts.c.object_hash, artifacts.c.is_dir).distinct()
+    return {(digest, bool(is_dir)) for digest, is_dir in conn.execute(query)}

@@ -1,0 +1,226 @@
+"""`slipway data push` and `pull`: copy what dataset versions need between the workspace's
+object store and a remote (an object store of the same layout at an fsspec URL).
+
+A version needs its object (a folder's manifest, or a file's content), every file of the
+manifest, and its table profile. Push sends the files before the manifests and profiles, so a
+remote that has a manifest has its files. Pull fetches manifests first, reads them from the
+workspace's store (verified), fetches the files, and only once every transfer has succeeded
+checks out the pointers: a failed pull leaves the workspace's files as they were.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from slipway.client._pointer import SUFFIX, find_pointers, pointer_path, read_pointer
+from slipway.config import Remote, mask_url
+from slipway.errors import InvalidInput, NotFound
+from slipway.objects import ObjectStore
+from slipway.objects._transfer import WORKERS, Progress, Transfer, TransferReport
+
+if TYPE_CHECKING:
+    from slipway.client._datasets import CheckoutResult, DatasetsClient
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One version to push or pull."""
+
+    label: str  # the pointer's path or NAME@vN, for messages
+    ref: str
+    hash: str
+    kind: str
+    profile: str | None
+    pointer: Path | None  # the pointer file, if the version came from one
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    remote: str
+    url: str  # secrets masked
+    versions: list[Wanted]
+    report: TransferReport
+    checkouts: list[CheckoutResult] = field(default_factory=list)
+
+
+def push(
+    client: DatasetsClient,
+    targets: Sequence[str | Path] = (),
+    *,
+    remote: str | None = None,
+    project: str | None = None,
+    workers: int = WORKERS,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Copy to the remote what the versions need: the pointers' under `targets` (paths or
+    NAME@vN), every pointer in the workspace by default."""
+    local = _workspace_store(client)
+    config = client.settings.data_remote(remote)
+    wanted = resolve(client, targets, project=project)
+    if not wanted:
+        return SyncResult(config.name, mask_url(config.url), [], TransferReport())
+    files: set[str] = set()
+    for item in wanted:
+        if item.kind == "dir":
+            try:
+                manifest = local.read_manifest(item.hash)
+            except NotFound:
+                raise NotFound(
+                    f"cannot push {item.label} ({item.ref}): its manifest {item.hash} is not in "
+                    "this workspace's object store; `slipway data pull` it first"
+                ) from None
+            files.update(e.hash for e in manifest.entries)
+    tops = _tops(wanted)
+    with _open(config, local) as store:
+        transfer = Transfer(local, store, workers=workers, progress=progress)
+        try:
+            report = transfer.copy(files - tops)
+            report.add(transfer.copy(tops))  # last: a remote that has a manifest has its files
+        except NotFound as exc:
+            raise NotFound(
+                f"{exc.detail}; this workspace lacks data its pointers name: "
+                "`slipway data pull` it from where it was pushed"
+            ) from None
+    return SyncResult(config.name, mask_url(config.url), wanted, report)
+
+
+def pull(
+    client: DatasetsClient,
+    targets: Sequence[str | Path] = (),
+    *,
+    remote: str | None = None,
+    project: str | None = None,
+    force: bool = False,
+    workers: int = WORKERS,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Copy from the remote what the versions need, then check out the pointers among them.
+
+    `targets` are pointer paths (every pointer in the workspace by default) or NAME@vN, whose
+    objects are fetched into the store without a checkout. `force` is checkout's: discard
+    changes that are not in any version.
+    """
+    local = _workspace_store(client)
+    config = client.settings.data_remote(remote)
+    wanted = resolve(client, targets, project=project)
+    if not wanted:
+        return SyncResult(config.name, mask_url(config.url), [], TransferReport())
+    with _open(config, local) as store:
+        transfer = Transfer(store, local, workers=workers, progress=progress)
+        try:
+            report = transfer.copy(_tops(wanted))
+            files: set[str] = set()
+            for item in wanted:
+                if item.kind == "dir":
+                    files.update(e.hash for e in local.read_manifest(item.hash).entries)
+            report.add(transfer.copy(files))
+        except NotFound as exc:
+            raise NotFound(
+                f"{exc.detail}; remote {config.name!r} lacks data the pointers name: "
+                "`slipway data push` it from the workspace that added it"
+            ) from None
+    pointers = [item.pointer for item in wanted if item.pointer is not None]
+    checkouts = client.checkout(paths=pointers, force=force) if pointers else []
+    return SyncResult(config.name, mask_url(config.url), wanted, report, checkouts)
+
+
+def resolve(
+    client: DatasetsClient, targets: Sequence[str | Path], *, project: str | None = None
+) -> list[Wanted]:
+    """The versions `targets` name: a path names its pointer, anything else NAME@vN."""
+    if not targets:
+        return [_from_pointer(client, p) for p in find_pointers(client.root)]
+    found: dict[tuple[str, str], Wanted] = {}
+    for target in targets:
+        pointer = _pointer_file(client, target)
+        if pointer is not None:
+            item = _from_pointer(client, pointer)
+        else:
+            version = client.get(str(target), project=project)
+            item = Wanted(
+                str(target),
+                version.ref,
+                version.object_hash,
+                version.kind,
+                version.profile_hash,
+                None,
+            )
+        found.setdefault((item.label, item.hash), item)
+    return list(found.values())
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _workspace_store(client: DatasetsClient) -> ObjectStore:
+    from slipway.client._data_objects import StoreObjects
+
+    settings = client.settings
+    if settings.server_url:
+        server = mask_url(settings.server_url)
+        raise InvalidInput(
+            "data push and pull copy objects between this workspace's own object store and a "
+            f"remote, so they need embedded mode; server.url is {server} "
+            "(unset SLIPWAY_SERVER to use them)"
+        )
+    objects = client.objects
+    if not isinstance(objects, StoreObjects):
+        raise InvalidInput("data push and pull need the workspace's own object store")
+    return objects.store
+
+
+@contextmanager
+def _open(remote: Remote, local: ObjectStore) -> Iterator[ObjectStore]:
+    """The remote's object store, refused if it is the workspace's own; closed on exit."""
+    if remote.url.rstrip("/") == local.backend.url.rstrip("/"):
+        raise InvalidInput(
+            f"remote {remote.name!r} is this workspace's own object store "
+            f"({mask_url(remote.url)}); point it elsewhere"
+        )
+    store = ObjectStore.from_url(remote.url, remote.options)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _tops(wanted: list[Wanted]) -> set[str]:
+    """The versions' own objects (manifests or files) and their profiles."""
+    return {item.hash for item in wanted} | {item.profile for item in wanted if item.profile}
+
+
+def _pointer_file(client: DatasetsClient, target: str | Path) -> Path | None:
+    """The pointer file `target` names, or None if it names no path (then it is NAME@vN)."""
+    text = str(target)
+    raw = Path(text)
+    full = Path(os.path.normpath(raw if raw.is_absolute() else Path.cwd() / raw))
+    pointer = full if full.name.endswith(SUFFIX) else pointer_path(full)
+    if not pointer.exists():
+        if full.exists():
+            raise InvalidInput(
+                f"{target} is not tracked (no {pointer.name}); `slipway data add` it"
+            )
+        if "@" in text or not ("/" in text or text.endswith(SUFFIX)):
+            return None  # NAME@vN, or a bare NAME
+        raise InvalidInput(f"{target} does not exist")
+    if not pointer.is_relative_to(client.root):
+        raise InvalidInput(f"{target} is outside the workspace {client.root}")
+    return pointer
+
+
+def _from_pointer(client: DatasetsClient, pointer: Path) -> Wanted:
+    data = read_pointer(pointer)
+    label = os.path.relpath(pointer, client.root).removesuffix(SUFFIX)
+    try:
+        version = client.get(data.ref, project=data.project)
+    except NotFound:
+        version = None
+    # A metadata store that does not know this version (a clone with a store of its own)
+    # leaves only the table profile behind: the pointer alone says what the data is.
+    profile = version.profile_hash if version and version.object_hash == data.hash else None
+    return Wanted(label, data.ref, data.hash, data.kind, profile, pointer)

@@ -306,3 +306,42 @@ def test_rest_lists_a_version_files_for_download(live_server: object, workspace:
         assert body == (workspace / "web" / item["path"]).read_bytes()
     missing = httpx.get(f"{url}/projects/default/datasets/web@v9")
     assert missing.status_code == 404 and "v9" in missing.json()["detail"]
+
+
+def test_checkout_follows_a_pointer_moved_by_git(datasets: DatasetsClient, workspace: Path) -> None:
+    """After `git pull` brings a newer pointer, checkout replaces the (saved) old data."""
+    data = workspace / "d"
+    make_tree(data)
+    datasets.add(data)
+    v1_pointer = (workspace / "d.slipway").read_text()
+    (data / "a.txt").write_text("second\n")
+    datasets.add(data)
+    v2_pointer = (workspace / "d.slipway").read_text()
+    datasets.checkout("d@v1")
+    (workspace / "d.slipway").write_text(v2_pointer)  # what git pull does
+    assert v1_pointer != v2_pointer
+    datasets.checkout()
+    assert (data / "a.txt").read_text() == "second\n"
+
+
+def test_an_interrupted_checkout_is_finished_by_the_next(
+    datasets: DatasetsClient, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = workspace / "d"
+    make_tree(data)
+    datasets.add(data)
+    (data / "a.txt").write_text("second\n")
+    datasets.add(data)
+    real = datasets.objects.materialize
+
+    def dies_half_way(items: list[tuple[str, Path, bool]]) -> None:
+        items[0][1].write_bytes(b"half of a fi")  # a file written in place, cut short
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(datasets.objects, "materialize", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        datasets.checkout("d@v1")
+    monkeypatch.setattr(datasets.objects, "materialize", real)
+    datasets.checkout("d@v1")
+    assert (data / "a.txt").read_text() == "alpha\n"
+    assert [s.state for s in datasets.status()] == ["unchanged"]

@@ -288,13 +288,25 @@ class DatasetsClient:
         current = self._current(target) if target.exists() else None
         if current is not None and current.hash == wanted.hash:
             return CheckoutResult(rel, wanted.ref, 0, 0)
-        if current is not None and not force and pointer_file.exists():
-            saved = read_pointer(pointer_file).hash
-            if current.hash != saved:
+        interrupted = self.cache.checkout_started(str(target))
+        if current is not None and not force and interrupted is None:
+            # Saved content is safe to replace: what the pointer names, or anything whose
+            # object the store holds (after a `git pull` moved the pointer, say). A checkout
+            # killed half way left files of its own, which it may replace too.
+            saved = read_pointer(pointer_file).hash if pointer_file.exists() else None
+            if current.hash != saved and not self.objects.present({current.hash}):
                 raise Conflict(
                     f"{rel} has changes that are not in any version; `slipway data add {rel}` "
                     "saves them, or checkout with --force discards them"
                 )
+        self.cache.start_checkout(str(target), wanted.hash)
+        result = self._write(target, rel, wanted, current)
+        self.cache.end_checkout(str(target))
+        return result
+
+    def _write(
+        self, target: Path, rel: Path, wanted: Pointer, current: _Current | None
+    ) -> CheckoutResult:
         if wanted.kind == "file":
             if target.is_dir():
                 shutil.rmtree(target)

@@ -61,6 +61,12 @@ class StatCache:
             "CREATE TABLE IF NOT EXISTS profiles (hash TEXT PRIMARY KEY, profile TEXT NOT NULL) "
             "WITHOUT ROWID"
         )
+        # Checkouts under way: a row outlives a checkout that was killed, so the next one
+        # knows the half-written files there are its own to replace.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS checkouts (root TEXT PRIMARY KEY, hash TEXT NOT NULL) "
+            "WITHOUT ROWID"
+        )
         # A folder at once (one row, read in one go): what it held when last added or checked
         # out, every object of which is in the store. JSON: {b: mtimes trusted before, h: hash,
         # d: empty folders, f: [[rel, size, mtime_ns, inode, hash], ...]}.
@@ -126,6 +132,17 @@ class StatCache:
         body = {"b": trusted_before, "h": tree_hash, "d": empty_dirs, "f": rows}
         data = json.dumps(body, separators=(",", ":"))
         self._db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)", (root, data))
+
+    def start_checkout(self, root: str, digest: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO checkouts VALUES (?, ?)", (root, digest))
+
+    def checkout_started(self, root: str) -> str | None:
+        """The version a checkout of `root` was writing when it was interrupted, if one was."""
+        row = self._db.execute("SELECT hash FROM checkouts WHERE root = ?", (root,)).fetchone()
+        return str(row[0]) if row else None
+
+    def end_checkout(self, root: str) -> None:
+        self._db.execute("DELETE FROM checkouts WHERE root = ?", (root,))
 
     def profile(self, digest: str) -> str | None:
         """A table profile (JSON) computed before for content `digest`."""

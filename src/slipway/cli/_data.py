@@ -33,7 +33,7 @@ def pii_lines(version: DatasetVersion) -> list[str]:
 
 @click.group()
 def data() -> None:
-    """Version datasets: add, status, checkout, log, list, show."""
+    """Version datasets: add, status, checkout, log, list, show, diff, push, pull, gc, remotes."""
 
 
 @data.command()

@@ -27,7 +27,7 @@ SUMMARIES = {
     "db": "Metadata database schema: current revision, upgrade.",
     "projects": "Create, list, show and delete projects.",
     "runs": "List, show, compare, delete and reproduce runs.",
-    "data": "Version datasets: add, status, checkout, log, list, show.",
+    "data": "Version datasets: add, status, checkout, diff, push, pull, gc, remotes.",
 }
 
 

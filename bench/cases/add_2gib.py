@@ -1,11 +1,14 @@
-"""`add_2gib`: put one large file under version control; Slipway's object store vs `dvc add`."""
+"""`add_2gib`: put one large file under version control: `slipway data add` vs `dvc add`,
+with a plain `cp` of the file as the reference."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import re
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,33 +31,23 @@ from cases._common import (
     spread,
     sync_disks,
 )
+from cases._data_tree import dvc_env, reflink_note, slipway_env
 
 FULL_SIZE = 2 * GIB
 QUICK_SIZE = 256 * MIB
 CHUNK = 64 * MIB
 REPETITIONS = 2
 RSS_TARGET = Target(200, "MiB")
-
-# Runs in a child `.venv/bin/python -c`: argv = [objects url, file to store].
-SLIPWAY_PUT = """
-import json, resource, sys, time
-from pathlib import Path
-from slipway.objects import ObjectStore
-store = ObjectStore.from_url(sys.argv[1])
-start = time.perf_counter()
-info = store.put_file(Path(sys.argv[2]))
-elapsed = time.perf_counter() - start
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-result = {"size": info.size, "created": info.created, "put_file_s": elapsed, "rss_kib": rss}
-print(json.dumps(result))
-"""
+DVC_FACTOR = 2  # Slipway at least this many times faster than `dvc add`
+CP_FACTOR = 1.2  # and at most this many times slower than `cp`
+NAME = "big.bin"
+TOOLS = ("slipway", "dvc", "cp")
 
 
 @dataclass(frozen=True)
-class SlipwayRun:
+class Measured:
     process: ProcessRun
-    put_file_s: float  # the call alone, timed inside the child
-    self_rss_mib: float  # the child's own RUSAGE_SELF figure, a cross-check of the wrapper's
+    sync_s: float  # the `sync` right after it: what the command left to write back
 
 
 def size_for(options: Options) -> int:
@@ -62,42 +55,40 @@ def size_for(options: Options) -> int:
 
 
 def min_free_bytes(options: Options) -> int:
-    # Data file + Slipway's copy + DVC's cache copy, with room to spare.
+    # Data file + Slipway's copy + DVC's cache copy + cp's copy, with room to spare.
     return 2 * GIB if options.quick else 10 * GIB
 
 
 def run(options: Options) -> list[Row]:
     size = size_for(options)
-    data = options.work / "data" / "big.bin"
+    data = options.work / "data" / NAME
     generate(data, size)
     # Untimed warm-up: the first 2 GiB written after boot ran twice as slow on a VM (guest
     # memory first touched), and would have penalised whichever tool went first.
-    pair(options.work / "warmup", data, size, slipway_first=True)
-    slipway_runs: list[SlipwayRun] = []
-    dvc_runs: list[ProcessRun] = []
-    for i in range(REPETITIONS):  # each into an empty store; who goes first alternates
-        s_run, d_run = pair(options.work / f"run-{i}", data, size, slipway_first=i % 2 == 0)
-        slipway_runs.append(s_run)
-        dvc_runs.append(d_run)
-    return rows(size, slipway_runs, dvc_runs)
+    one_round(options.work / "warmup", data, size, TOOLS)
+    measured: dict[str, list[Measured]] = {tool: [] for tool in TOOLS}
+    for i in range(REPETITIONS):  # each into an empty store; the order reverses each round
+        order = TOOLS if i % 2 == 0 else TOOLS[::-1]
+        for tool, result in one_round(options.work / f"run-{i}", data, size, order).items():
+            measured[tool].append(result)
+    return rows(size, measured, reflink_note(options.work))
 
 
-def pair(
-    workdir: Path, data: Path, size: int, slipway_first: bool
-) -> tuple[SlipwayRun, ProcessRun]:
-    def slipway() -> SlipwayRun:
+def one_round(workdir: Path, data: Path, size: int, order: tuple[str, ...]) -> dict[str, Measured]:
+    steps: dict[str, Callable[[], ProcessRun]] = {
+        "slipway": lambda: slipway_add(workdir / "slipway", data, size),
+        "dvc": lambda: dvc_add(workdir / "dvc", data),
+        "cp": lambda: plain_cp(workdir / "cp", data, size),
+    }
+    results = {}
+    for tool in order:
         sync_disks()
-        return slipway_put(workdir / "slipway", data, size)
-
-    def dvc() -> ProcessRun:
+        process = steps[tool]()
+        start = time.perf_counter()
         sync_disks()
-        return dvc_add(workdir / "dvc", data)
-
-    if slipway_first:
-        s_run = slipway()
-        return s_run, dvc()
-    d_run = dvc()
-    return slipway(), d_run
+        results[tool] = Measured(process, time.perf_counter() - start)
+        shutil.rmtree(workdir / tool)
+    return results
 
 
 def generate(path: Path, size: int) -> None:
@@ -108,29 +99,29 @@ def generate(path: Path, size: int) -> None:
             f.write(hashlib.shake_128(b"slipway-bench-%d" % i).digest(CHUNK))
 
 
-def slipway_put(workdir: Path, data: Path, size: int) -> SlipwayRun:
+def slipway_add(workdir: Path, data: Path, size: int) -> ProcessRun:
+    """`slipway data add big.bin` in a fresh `slipway init` workspace; the file is moved in
+    and back out."""
     workdir.mkdir(parents=True)
-    cmd: list[str | Path] = [
-        SLIPWAY_BIN / "python",
-        "-c",
-        SLIPWAY_PUT,
-        f"file://{workdir / 'objects'}",
-        data,
-    ]
-    process = measure_process(cmd, cwd=workdir)
-    result = json.loads(process.stdout)
-    if result["size"] != size or not result["created"]:
-        raise BenchError(f"slipway stored {result} for a new {size}-byte file")
-    shutil.rmtree(workdir)
-    return SlipwayRun(process, result["put_file_s"], result["rss_kib"] / 1024)
-
-
-def dvc_env(workdir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DVC_NO_ANALYTICS": "1",
-        "DVC_SITE_CACHE_DIR": str(workdir / ".dvc-site-cache"),
-    }
+    env = slipway_env()
+    check_output([SLIPWAY_BIN / "slipway", "init"], cwd=workdir, env=env)
+    inside = workdir / data.name
+    os.replace(data, inside)
+    try:
+        process = measure_process(
+            [SLIPWAY_BIN / "slipway", "data", "add", data.name], cwd=workdir, env=env
+        )
+    finally:
+        os.replace(inside, data)
+    if not re.fullmatch(rf"{re.escape(data.name)}@v1 [0-9a-f]{{64}}\s*", process.stdout):
+        raise BenchError(f"`slipway data add {data.name}` printed {process.stdout.strip()!r}")
+    pointer = (workdir / f"{data.name}.slipway").read_text()
+    if f"size: {size}\n" not in pointer or "kind: file\n" not in pointer:
+        raise BenchError(f"{data.name}.slipway does not record a {size}-byte file: {pointer}")
+    stored = sum(p.stat().st_size for p in (workdir / ".slipway" / "objects").rglob("*"))
+    if stored < size:
+        raise BenchError(f"slipway's object store holds {stored:,} bytes, less than {size:,}")
+    return process
 
 
 def dvc_add(workdir: Path, data: Path) -> ProcessRun:
@@ -146,37 +137,74 @@ def dvc_add(workdir: Path, data: Path) -> ProcessRun:
         os.replace(inside, data)
     if not (workdir / f"{data.name}.dvc").is_file():
         raise BenchError(f"`dvc add` wrote no {data.name}.dvc in {workdir}")
-    shutil.rmtree(workdir)
     return process
 
 
-def rows(size: int, slipway: list[SlipwayRun], dvc: list[ProcessRun]) -> list[Row]:
+def plain_cp(workdir: Path, data: Path, size: int) -> ProcessRun:
+    """`cp big.bin copy.bin`: the least any tool storing a copy of the file has to do."""
+    workdir.mkdir(parents=True)
+    process = measure_process(["cp", data, workdir / "copy.bin"], cwd=workdir)
+    if (workdir / "copy.bin").stat().st_size != size:
+        raise BenchError(f"`cp` wrote a copy of a different size than {size:,}")
+    return process
+
+
+def rows(size: int, measured: dict[str, list[Measured]], reflinks: str) -> list[Row]:
+    slipway, dvc = measured["slipway"], measured["dvc"]
     n, label = len(slipway), fmt(size / MIB, "MiB")
-    s_times = [r.process.wall_s for r in slipway]
-    d_times = [r.wall_s for r in dvc]
-    s_rss = [r.process.peak_rss_mib for r in slipway]
-    d_rss = [r.peak_rss_mib for r in dvc]
-    slipway_cmd = "`.venv/bin/python -c 'ObjectStore.from_url(file://…/objects).put_file(big)'`"
+    times = {tool: [m.process.wall_s for m in measured[tool]] for tool in TOOLS}
+    s_rss = [m.process.peak_rss_mib for m in slipway]
+    d_rss = [m.process.peak_rss_mib for m in dvc]
+    slipway_cmd = "`slipway data add big.bin` in a fresh `slipway init` workspace"
     dvc_cmd = "`dvc add -q big.bin` in a fresh `dvc init --no-scm` repo"
-    how_time = f"wall time of the whole process, median of {n} after 1 warm-up, empty store each"
+    cp_cmd = "`cp big.bin copy.bin` on the same disk"
+    how_time = (
+        f"wall time of the whole process, median of {n} after 1 warm-up, empty store each, "
+        "`sync` before each"
+    )
     how_rss = f"peak RSS (RUSAGE_CHILDREN ru_maxrss in a fresh wrapper process), max of {n}"
-    put_only = [r.put_file_s for r in slipway]
+    order = f"order by round: {', '.join(TOOLS)}, then reversed"
+    syncs = "; ".join(
+        f"{tool} {spread([m.sync_s for m in measured[tool]], 's').removeprefix('runs: ')}"
+        for tool in TOOLS
+    )
+    time_notes = (
+        "slipway fsyncs each object before publishing it; dvc and cp do not, so the `sync` "
+        f"right after each command (untimed) shows what it left to write back: {syncs}",
+        reflinks,
+    )
+    s_time, d_time, cp_time = (median(times[tool]) for tool in TOOLS)
+    anchor_dvc = Anchor("dvc add", d_time, f"{dvc_cmd}: {how_time}; {spread(times['dvc'], 's')}")
+    anchor_cp = Anchor(
+        "cp (reference)", cp_time, f"{cp_cmd}: {how_time}; {spread(times['cp'], 's')}"
+    )
+    slipway_time = f"{slipway_cmd}: {how_time}; {spread(times['slipway'], 's')} ({order})"
+    within_cp = CP_FACTOR * cp_time
     return [
         Row(
             case="add_2gib",
             metric=f"store a {label} file: wall time (median of {n})",
             unit="s",
-            slipway=median(s_times),
-            source=f"{slipway_cmd}: {how_time}; {spread(s_times, 's')}",
-            anchors=(
-                Anchor(
-                    "dvc add", median(d_times), f"{dvc_cmd}: {how_time}; {spread(d_times, 's')}"
-                ),
+            slipway=s_time,
+            source=slipway_time,
+            anchors=(anchor_dvc, anchor_cp),
+            target=Target(
+                d_time / DVC_FACTOR, "s", inclusive=True, label=f">= {DVC_FACTOR}x dvc add"
             ),
-            notes=(
-                f"slipway put_file() alone, timed in the child: {spread(put_only, 's')} "
-                "(the rest is interpreter start and imports)",
-                "slipway fsyncs each object before publishing it; dvc does not fsync",
+            notes=time_notes,
+        ),
+        Row(
+            case="add_2gib",
+            metric=f"store a {label} file, against a plain copy: wall time (median of {n})",
+            unit="s",
+            slipway=s_time,
+            source=slipway_time,
+            anchors=(anchor_cp,),
+            target=Target(
+                within_cp,
+                "s",
+                inclusive=True,
+                label=f"<= {CP_FACTOR:g}x cp ({fmt(within_cp, 's')})",
             ),
         ),
         Row(
@@ -189,10 +217,6 @@ def rows(size: int, slipway: list[SlipwayRun], dvc: list[ProcessRun]) -> list[Ro
                 Anchor("dvc add", max(d_rss), f"{dvc_cmd}: {how_rss}; {spread(d_rss, 'MiB')}"),
             ),
             target=RSS_TARGET,
-            notes=(
-                "the child's own RUSAGE_SELF ru_maxrss, as a cross-check: "
-                + spread([r.self_rss_mib for r in slipway], "MiB"),
-            ),
         ),
     ]
 
@@ -200,8 +224,8 @@ def rows(size: int, slipway: list[SlipwayRun], dvc: list[ProcessRun]) -> list[Ro
 CASE = Case(
     name="add_2gib",
     summary=(
-        "store one 2 GiB pseudo-random file (256 MiB with --quick): Slipway's "
-        "`ObjectStore.put_file` in a child process vs `dvc add`; wall time and peak RSS"
+        "store one 2 GiB pseudo-random file (256 MiB with --quick): `slipway data add` vs "
+        "`dvc add`, and a plain `cp` as the reference; wall time and peak RSS"
     ),
     run=run,
     min_free_bytes=min_free_bytes,

@@ -472,6 +472,9 @@ class DatasetsClient:
             digest = known.get(stat.path) or self._hash([stat])[stat.path]
             return _Current(digest, None)
         tree = scan(target)
+        unchanged = self.cache.unchanged(str(target), *tree.signature())
+        if unchanged is not None:  # nothing moved since the snapshot: nothing more to read
+            return _Current(unchanged, lambda: self._compare(target, tree)[1])
         snapshot, hashes, todo = self._compare(target, tree)
         if (
             snapshot is not None
@@ -479,7 +482,7 @@ class DatasetsClient:
             and len(hashes) == len(snapshot.files)
             and tree.empty_dirs == snapshot.empty_dirs
         ):
-            return _Current(snapshot.tree_hash, lambda: hashes)  # nothing moved: no hashing
+            return _Current(snapshot.tree_hash, lambda: hashes)
         if todo:
             with ThreadPoolExecutor(HASH_WORKERS) as pool:
                 digests = pool.map(lambda f: hash_file(Path(f.stat.path))[0], todo)
@@ -510,7 +513,8 @@ class DatasetsClient:
         rows = (
             (f.rel, f.stat.size, f.stat.mtime_ns, f.stat.inode, hashes[f.rel]) for f in tree.files
         )
-        self.cache.save_snapshot(str(target), rows, tree.empty_dirs, digest)
+        signature, _ = tree.signature()
+        self.cache.save_snapshot(str(target), rows, tree.empty_dirs, digest, signature)
 
     def _hash(self, stats: list[FileStat]) -> dict[str, str]:
         if not stats:

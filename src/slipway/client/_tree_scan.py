@@ -12,16 +12,17 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from slipway.client._stat_cache import FileStat
 from slipway.errors import InvalidInput
+from slipway.objects._hashing import hash_bytes
 
 # Never part of a dataset: Slipway's own files and VCS metadata.
 SKIPPED = frozenset({".slipway", ".git", ".dvc"})
 
 
-@dataclass(frozen=True, slots=True)
-class ScannedFile:
+class ScannedFile(NamedTuple):
     rel: str  # POSIX path relative to the tree root
     stat: FileStat
     executable: bool
@@ -31,6 +32,16 @@ class ScannedFile:
 class Tree:
     files: list[ScannedFile]  # sorted by rel
     empty_dirs: list[str]
+
+    def signature(self) -> tuple[str, int]:
+        """A digest of every file's path, size, mtime, inode and mode bit and of the empty
+        folders, and the newest mtime: equal digests mean nothing was touched."""
+        lines = [
+            f"{f.rel}\0{f.stat.size}\0{f.stat.mtime_ns}\0{f.stat.inode}\0{f.executable:d}"
+            for f in self.files
+        ]
+        newest = max((f.stat.mtime_ns for f in self.files), default=0)
+        return hash_bytes("\n".join([*lines, "", *self.empty_dirs]).encode()), newest
 
 
 def scan(root: Path) -> Tree:
@@ -64,10 +75,18 @@ def _scan_dir(
         raise InvalidInput(f"cannot read {folder}: {exc.strerror}") from None
     if not entries and prefix:
         empty.append(prefix.rstrip("/"))
+    make = tuple.__new__  # NamedTuples built without their Python-level __new__: hot loop
+    append = files.append
     for entry in entries:
-        if entry.name in SKIPPED:
+        name = entry.name
+        if name in SKIPPED:
             continue
-        rel = prefix + entry.name
+        if entry.is_file(follow_symlinks=False):  # a regular file (the common case)
+            info = entry.stat(follow_symlinks=False)
+            stat_ = make(FileStat, (entry.path, info.st_size, info.st_mtime_ns, info.st_ino))
+            append(make(ScannedFile, (prefix + name, stat_, bool(info.st_mode & stat.S_IXUSR))))
+            continue
+        rel = prefix + name
         if entry.is_symlink():
             target = Path(entry.path).resolve()
             if target.is_dir():
@@ -82,7 +101,7 @@ def _scan_dir(
             info = entry.stat(follow_symlinks=False)
         if not stat.S_ISREG(info.st_mode):
             raise InvalidInput(f"{entry.path} is not a regular file")
-        files.append(
+        append(
             ScannedFile(
                 rel,
                 FileStat(entry.path, info.st_size, info.st_mtime_ns, info.st_ino),

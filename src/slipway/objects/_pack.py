@@ -34,6 +34,7 @@ _DIGEST = 32
 # A miss in the index reloads it at most this often while writing (every new object misses);
 # reads that miss reload at once, since another process may have just written a pack.
 _REFRESH_EVERY_S = 1.0
+_BLOCK = 4 << 20  # bytes a pack writer gathers before it writes and hashes them
 _BISECT_LOOKUPS = 512  # lookups answered by bisecting the indexes before merging them
 
 
@@ -115,9 +116,12 @@ class PackWriter:
     def __init__(self, backend: ObjectBackend) -> None:
         self._backend = backend
         self._temp: TempObject = backend.begin_write()
-        self._hash = blake3.blake3()
+        self._hash = blake3.blake3(max_threads=blake3.blake3.AUTO)
         self._entries: list[tuple[str, int, int]] = []
         self._seen: set[str] = set()
+        # Objects are a few KiB: written and hashed in large blocks, one write and one
+        # (multi-threaded) hash update per block instead of per object.
+        self._block = bytearray()
         self.size = 0
 
     def __len__(self) -> int:
@@ -134,16 +138,24 @@ class PackWriter:
         if digest in self._seen:
             return
         self._seen.add(digest)
-        self._temp.file.write(data)
-        self._hash.update(data)
+        self._block += data
+        if len(self._block) >= _BLOCK:
+            self._flush()
         self._entries.append((digest, self.size, len(data)))
         self.size += len(data)
+
+    def _flush(self) -> None:
+        if self._block:
+            self._temp.file.write(self._block)
+            self._hash.update(self._block)
+            self._block = bytearray()
 
     def finish(self) -> str | None:
         """Publish; the pack's id, or None (nothing written) if no object was added."""
         if not self._entries:
             self._temp.abort()
             return None
+        self._flush()
         pack_id = str(self._hash.hexdigest())
         self._temp.commit(pack_key(pack_id))
         index = self._backend.begin_write()

@@ -5,8 +5,6 @@ Identical embedded (SQLite, PostgreSQL) and remote.
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -180,12 +178,3 @@ def test_a_package_list_the_store_lost_is_uploaded_again(client: Client, tmp_pat
     paths = {a.path: a.object_hash for a in sw.list_artifacts(run.id)}
     assert paths[PACKAGES_ARTIFACT] == digest
     assert client.objects.missing([digest]) == set()
-
-
-def test_run_ids_follow_creation_time(client: Client) -> None:
-    first = client.runs.create("ids").id
-    time.sleep(0.002)
-    second = client.runs.create("ids").id
-    assert uuid.UUID(first).version == uuid.UUID(second).version == 7
-    assert first < second and len(first) == 32
-    assert client.runs.get(second).id == second

@@ -15,6 +15,7 @@ result order and tests each (best when matches are common: it stops after one pa
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -113,10 +114,12 @@ class Driver:
 
     matching: Select[Any]  # SELECT run_id FROM <table> WHERE key = ... AND <comparison>
     conjunct: int  # which condition of the RunQuery it replaces
+    exact: bool = False  # = or IN: usually the fewest matches, so counted first
 
-    def count(self) -> Select[Any]:
-        """How many runs meet it (all projects): the planner's estimate of its cost."""
-        return select(func.count()).select_from(self.matching.subquery())
+    def count(self, cap: int) -> Select[Any]:
+        """How many runs meet it (all projects), counting at most `cap`: the planner's
+        estimate of its cost."""
+        return select(func.count()).select_from(self.matching.limit(cap).subquery())
 
 
 @dataclass(frozen=True)
@@ -156,23 +159,39 @@ def compile_search(
 
     `project_ids=None` searches every project; an empty sequence matches nothing. A bare
     string for `order_by` or `project_ids` is one item, not a sequence of characters.
-    Raises InvalidInput on any malformed input, the filter's first.
+    Raises InvalidInput on any malformed input, the filter's first. Compiled queries are
+    immutable and cached: dashboards and paging repeat the same search.
     """
-    text = filter or ""
+    orders = (order_by,) if isinstance(order_by, str) else tuple(order_by)
+    ids = (
+        None
+        if project_ids is None
+        else ((project_ids,) if isinstance(project_ids, str) else tuple(project_ids))
+    )
+    return _compile(filter or "", orders, ids, include_deleted)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(
+    text: str,
+    order_by: tuple[str, ...],
+    project_ids: tuple[str, ...] | None,
+    include_deleted: bool,
+) -> RunQuery:
     compiler = _Compiler(text, "filter")
     conditions: list[ColumnElement[bool]] = []
     drivers: list[Driver] = []
     for conjunct in _conjuncts(parse_filter(text)):
         if isinstance(conjunct, Comparison) and _can_drive(conjunct):
-            drivers.append(Driver(compiler.matching(conjunct), len(conditions)))
+            exact = conjunct.op in ("=", "IN")
+            drivers.append(Driver(compiler.matching(conjunct), len(conditions), exact))
             conditions.append(compiler.keyed(conjunct, correlated=True))
         else:
             conditions.append(compiler.node(conjunct))
-    sources = tuple([order_by] if isinstance(order_by, str) else order_by)
+    sources = order_by
     items = _parse_order_by(sources)
-    ids: list[str] | None = None
-    if project_ids is not None:
-        ids = [project_ids] if isinstance(project_ids, str) else list(project_ids)
+    ids = None if project_ids is None else list(project_ids)
+    if ids is not None:
         conditions.append(runs.c.project_id.in_(ids))
     if not include_deleted:
         conditions.append(runs.c.deleted_at.is_(None))

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from slipway.errors import Conflict
 from slipway.store._prepared import Prepared
 from slipway.store.entities import ArtifactEntity, MetricPoint, RunEntity
-from slipway.store.run_filter import RunQuery
+from slipway.store.run_filter import Driver, RunQuery
 from slipway.store.schema import artifacts, latest_metrics, metrics, params, runs, tags
 
 # Creating and ending a run: statements compiled once, run on the driver's cursor (Prepared).
@@ -90,7 +90,13 @@ def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
     if not query.drivers or conn.dialect.name != "sqlite":
         return query.scan()
     total = max(1, conn.execute(_TOTAL_RUNS).scalar_one() or 0)  # an estimate is enough
-    counts = [(int(conn.execute(d.count()).scalar_one()), d) for d in query.drivers]
+    counts: list[tuple[int, Driver]] = []
+    for driver in sorted(query.drivers, key=lambda d: not d.exact):
+        # Past the smallest set so far, a count only refines the scan estimate (it cannot be
+        # the start): capping it there keeps counting cheap, and an underestimated share only
+        # favours starting from the small set.
+        cap = min((n for n, _ in counts), default=total)
+        counts.append((int(conn.execute(driver.count(cap)).scalar_one()), driver))
     smallest, driver = min(counts, key=lambda pair: pair[0])
     walked = float(total)
     if query.in_start_order:

@@ -232,9 +232,7 @@ def _view(
     tags: dict[str, str],
     metrics: dict[str, float],
 ) -> Run:
-    # Built without validation: every value comes from the store's own rows, and validating
-    # a page of 100 runs took as long as the search's SQL.
-    return Run.model_construct(
+    return Run(
         id=e.id,
         project=project,
         name=e.name,

@@ -119,3 +119,32 @@ def test_sqlite_reads_the_starting_set_from_its_covering_index(store: MetadataSt
         compiled = driven.compile(conn, compile_kwargs={"literal_binds": True})
         steps = [row[3] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
     assert "COVERING INDEX ix_params_key_value_run_id" in steps[0], steps
+
+
+def test_a_choice_is_reused_until_the_runs_change(
+    store: MetadataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slipway.store.run_filter import Driver
+
+    query = compile_search("metrics.m >= 0 and params.rare = 'yes'", project_ids=[PROJECT])
+    first = chosen(store, query, needed=7)
+
+    def no_counting(self: Driver, cap: int) -> None:
+        raise AssertionError("counted again")
+
+    monkeypatch.setattr(Driver, "count", no_counting)
+    assert chosen(store, query, needed=7) == first  # the same search: no counting
+    monkeypatch.undo()
+    with store.write() as conn:  # a fifth more runs: the choice is made again
+        conn.execute(
+            insert(runs),
+            [
+                dict(id=f"{N + i:032x}", project_id=PROJECT, parent_run_id=None, name="new",
+                     status="finished", created_by="t", start_time=N + i, end_time=None,
+                     deleted_at=None)
+                for i in range(N // 5)
+            ],
+        )  # fmt: skip
+    monkeypatch.setattr(Driver, "count", no_counting)
+    with pytest.raises(AssertionError, match="counted again"):
+        chosen(store, query, needed=7)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -85,11 +87,21 @@ def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
     PostgreSQL plans that itself from its statistics. SQLite keeps none by default and walks
     the runs whenever an index gives their order, which reads every run when matches are
     rare (~0.4 s over 10^5 runs), so the choice is made here: counting a comparison's
-    matches reads only the (key, value) index, a few ms per 10^5 entries.
+    matches reads only the (key, value) index, a few ms per 10^5 entries. As databases do,
+    a choice is reused for the same search for a while, unless the number of runs moved.
     """
     if not query.drivers or conn.dialect.name != "sqlite":
         return query.scan()
     total = max(1, conn.execute(_TOTAL_RUNS).scalar_one() or 0)  # an estimate is enough
+    key = (id(conn.engine), id(query), needed)
+    known = _decisions.get(key)
+    if (
+        known is not None
+        and known.query is query
+        and abs(total - known.total) <= known.total // 10
+        and time.monotonic() - known.at < _DECISION_TTL_S
+    ):
+        return known.chosen
     counts: list[tuple[int, Driver]] = []
     for driver in sorted(query.drivers, key=lambda d: not d.exact):
         # Past the smallest set so far, a count only refines the scan estimate (it cannot be
@@ -103,7 +115,24 @@ def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
         # Rows a scan visits before it has `needed` matches, if the comparisons are independent.
         share = math.prod(count / total for count, _ in counts)
         walked = min(walked, needed / share) if share > 0 else walked
-    return query.driven_by(driver) if smallest * _DRIVE_COST < walked else query.scan()
+    chosen = query.driven_by(driver) if smallest * _DRIVE_COST < walked else query.scan()
+    if len(_decisions) >= _DECISIONS_KEPT:
+        _decisions.clear()
+    _decisions[key] = _Decision(query, total, chosen, time.monotonic())
+    return chosen
+
+
+@dataclass(frozen=True)
+class _Decision:
+    query: RunQuery  # kept so an id reused by another query never matches
+    total: int
+    chosen: Select[Any]
+    at: float
+
+
+_decisions: dict[tuple[int, int, int], _Decision] = {}
+_DECISION_TTL_S = 30.0
+_DECISIONS_KEPT = 256
 
 
 _TOTAL_RUNS: Select[Any] = select(func.max(literal_column("rowid"))).select_from(runs)

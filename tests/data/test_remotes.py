@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from slipway.cli.main import main
-
-Cli = Callable[..., tuple[str, str]]
+from tests.data.conftest import Cli, cli_runner
 
 
 @pytest.fixture
 def cli(workspace: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
     """Run `slipway ARGS` in this process; check its exit code; return (stdout, stderr)."""
 
-    def run(*args: str, code: int = 0) -> tuple[str, str]:
-        with pytest.raises(SystemExit) as done:
-            main(list(args))
-        out, err = capsys.readouterr()
-        assert done.value.code == code, (out, err)
-        return out, err
-
+    run = cli_runner(capsys)
     run("init")
     return run
 

@@ -9,18 +9,16 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from slipway.cli.main import main
 from slipway.errors import IntegrityError
 from slipway.objects import ObjectStore, hash_bytes
 from slipway.objects._local import LocalTempObject
 from slipway.objects._transfer import copy_objects
+from tests.data.conftest import Cli, cli_runner
 
-Cli = Callable[..., tuple[str, str]]
 MiB = 1 << 20
 
 
@@ -32,13 +30,7 @@ def cli(workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], mon
     a clone knows the versions its pointers name."""
     monkeypatch.setenv("SLIPWAY_METADATA_URL", f"sqlite:///{tmp_path / 'shared-meta.db'}")
 
-    def run(*args: str, code: int = 0) -> tuple[str, str]:
-        with pytest.raises(SystemExit) as done:
-            main(list(args))
-        out, err = capsys.readouterr()
-        assert done.value.code == code, (out, err)
-        return out, err
-
+    run = cli_runner(capsys)
     run("init")
     return run
 

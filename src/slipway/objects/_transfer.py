@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import BinaryIO, Protocol, TypeVar
 
 import blake3
 
@@ -195,13 +195,8 @@ class Transfer:
             ) from None
         temp = dst.begin_write()
         try:
-            h, size = blake3.blake3(), 0
             with src.open_read(pack_key(pack_id)) as f:
-                while chunk := f.read(CHUNK):
-                    h.update(chunk)
-                    temp.file.write(chunk)
-                    size += len(chunk)
-            actual = str(h.hexdigest())
+                actual, size = _copy_hashed(f, temp.file, blake3.blake3())
             if actual != pack_id:
                 raise IntegrityError(
                     f"pack {pack_id} in {self.src.url} is corrupt (its content hashes to "
@@ -255,14 +250,9 @@ class Transfer:
         # One GET, no HEAD first: the backend says NotFound if the source lacks it.
         reader = self.src.backend.open_read(key)
         temp = self.dst.backend.begin_write()
-        h, size = hasher(), 0
         try:
             with reader:
-                while chunk := reader.read(CHUNK):
-                    h.update(chunk)
-                    temp.file.write(chunk)
-                    size += len(chunk)
-            actual = str(h.hexdigest())
+                actual, size = _copy_hashed(reader, temp.file, hasher())
             if actual != digest:
                 raise IntegrityError(
                     f"object {digest} in {self.src.url} is corrupt (its content hashes to "
@@ -382,3 +372,13 @@ def _summary(details: list[str], label: str) -> str:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def _copy_hashed(source: BinaryIO, target: BinaryIO, h: blake3.blake3) -> tuple[str, int]:
+    """Copy `source` to `target` in chunks, hashing on the way: (hex digest, size)."""
+    size = 0
+    while chunk := source.read(CHUNK):
+        h.update(chunk)
+        target.write(chunk)
+        size += len(chunk)
+    return str(h.hexdigest()), size

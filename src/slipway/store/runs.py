@@ -92,7 +92,7 @@ def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
     """
     if not query.drivers or conn.dialect.name != "sqlite":
         return query.scan()
-    total = max(1, conn.execute(_TOTAL_RUNS).scalar_one() or 0)  # an estimate is enough
+    total = max(1, _TOTAL_RUNS.rows(conn)[0][0] or 0)  # an estimate is enough
     key = (id(conn.engine), id(query), needed)
     known = _decisions.get(key)
     if (
@@ -135,7 +135,7 @@ _DECISION_TTL_S = 30.0
 _DECISIONS_KEPT = 256
 
 
-_TOTAL_RUNS: Select[Any] = select(func.max(literal_column("rowid"))).select_from(runs)
+_TOTAL_RUNS = Prepared(select(func.max(literal_column("rowid"))).select_from(runs), ())
 
 
 # -- params, tags, metrics ---------------------------------------------------------------

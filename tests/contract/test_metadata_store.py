@@ -17,7 +17,14 @@ from slipway.store import runs as run_rows
 from slipway.store._engine import make_engine
 from slipway.store.migrate import upgrade
 from slipway.store.run_filter import compile_search
-from slipway.store.schema import SQLITE_ONLY_INDEXES, metadata, params, runs, tags
+from slipway.store.schema import (
+    SQLITE_ONLY_INDEXES,
+    USER_TAGS_ONLY,
+    metadata,
+    params,
+    runs,
+    tags,
+)
 
 TABLES = {
     "projects",
@@ -107,11 +114,12 @@ def test_sqlite_gets_its_search_layout_either_way(sqlite_url: str, made_by: str)
         found = {
             ix["name"] for table in ("params", "tags") for ix in inspect(conn).get_indexes(table)
         }
-        ddl = dict(
-            conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
-        )
+        ddl = dict(conn.execute(text("SELECT name, sql FROM sqlite_master")).all())
     store.close()
     assert set(SQLITE_ONLY_INDEXES) <= found
+    # The tags index leaves out the tags Slipway records itself, either way it was made.
+    assert ddl["ix_tags_key_value_run_id"].endswith(f"WHERE {USER_TAGS_ONLY}")
+    assert "WHERE" not in ddl["ix_params_key_value_run_id"]
     for table in ("params", "tags", "latest_metrics"):
         assert ddl[table].rstrip().endswith("WITHOUT ROWID"), ddl[table]
 

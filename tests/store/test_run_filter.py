@@ -61,6 +61,8 @@ TAGS = {
     "git/commit:short": {"beta": "abc123"},
     "note": {"gamma": "it's fine", "zeta": 'say "hi"'},
     "pattern": {"Epsilon": "50%_off", "delta": "50xoff"},
+    # A tag Slipway records itself: not in SQLite's tags search index, never a starting set.
+    "slipway.git.commit": {"alpha": "c1", "gamma": "c1", "beta": "c2"},
 }
 
 
@@ -194,6 +196,9 @@ MATCHES: list[tuple[str, set[str]]] = [
     ("tags.`team name` LIKE 'core%'", set()),
     ("tags.`team name` ILIKE 'core%'", {"delta"}),
     ("tags.git/commit:short = 'abc123'", {"beta"}),
+    ("tags.slipway.git.commit = 'c1'", {"alpha", "gamma"}),
+    ("tags.slipway.git.commit = 'c1' and tags.team = 'vision-core'", {"alpha"}),
+    ("tags.slipway.git.commit != 'c1' and params.lr = '0.01'", {"beta"}),
     # params and tags: text, a bare number compares as written
     ("params.lr = '0.1'", {"alpha", "gamma", "Epsilon"}),
     ("params.lr = 0.1", {"alpha", "gamma", "Epsilon"}),

@@ -121,6 +121,21 @@ def test_sqlite_reads_the_starting_set_from_its_covering_index(store: MetadataSt
     assert "COVERING INDEX ix_params_key_value_run_id" in steps[0], steps
 
 
+def test_user_tags_start_from_their_partial_index_and_system_tags_never_start(
+    store: MetadataStore,
+) -> None:
+    """The tags index leaves out slipway.* tags (cheaper run starts): a user tag's set is read
+    from it, and a system tag's comparison is only ever a probe of each run's own tags."""
+    query = compile_search("tags.team = 'a' and metrics.m >= 0", project_ids=[PROJECT])
+    driven = query.driven_by(query.drivers[0])
+    with store.read() as conn:
+        compiled = driven.compile(conn, compile_kwargs={"literal_binds": True})
+        steps = [row[3] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+    assert "COVERING INDEX ix_tags_key_value_run_id" in steps[0], steps
+    system = compile_search("tags.slipway.git.commit = 'c' and metrics.m >= 0")
+    assert [d.matching.get_final_froms() for d in system.drivers] == [[latest_metrics]]
+
+
 def test_a_choice_is_reused_until_the_runs_change(
     store: MetadataStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     case,
     false,
     func,
+    literal_column,
     or_,
     select,
     true,
@@ -53,7 +54,13 @@ from slipway.store._filter_parser import (
     parse_order_by,
     source_error,
 )
-from slipway.store.schema import latest_metrics, params, runs, tags
+from slipway.store.schema import (
+    SYSTEM_TAG_PREFIX,
+    latest_metrics,
+    params,
+    runs,
+    tags,
+)
 
 __all__ = [
     "And",
@@ -74,6 +81,11 @@ __all__ = [
 ]
 
 MAX_ORDER_BY = 5
+# schema.USER_TAGS_ONLY for `tags`, with literals (SQLite matches a partial index's condition
+# by its expression: a bound parameter would not match).
+_USER_TAGS: ColumnElement[bool] = func.substr(
+    tags.c.key, literal_column("1"), literal_column(str(len(SYSTEM_TAG_PREFIX)))
+) != literal_column(f"'{SYSTEM_TAG_PREFIX}'")
 
 _KEYED_TABLES: dict[Entity, Table] = {"metrics": latest_metrics, "params": params, "tags": tags}
 # Attribute names (case-insensitive) and their aliases -> columns of `runs`.
@@ -236,10 +248,10 @@ def _conjuncts(node: Node) -> list[Node]:
 
 
 def _can_drive(comparison: Comparison) -> bool:
-    return comparison.target.entity != "attributes" and comparison.op not in (
-        "IS NULL",
-        "IS NOT NULL",
-    )
+    target = comparison.target
+    if target.entity == "tags" and target.key.startswith(SYSTEM_TAG_PREFIX):
+        return False  # not in the tags search index (schema.SQLITE_ONLY_INDEXES)
+    return target.entity != "attributes" and comparison.op not in ("IS NULL", "IS NOT NULL")
 
 
 class _Compiler:
@@ -312,6 +324,10 @@ class _Compiler:
         if kind == "metric":
             # A NaN is stored as 0.0 with is_nan set; like IEEE NaN it satisfies no comparison.
             found.append(table.c.is_nan.is_(False))
+        if target.entity == "tags":
+            # SQLite reads a partial index only for a query that repeats its condition (for
+            # a user tag it always holds).
+            found.append(_USER_TAGS)
         return select(table.c.run_id).where(*found)
 
     def attribute(self, target: Identifier) -> Column:

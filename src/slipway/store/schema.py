@@ -131,13 +131,22 @@ artifacts = Table(
 # SQLite only: the run search planner (store/runs.py) counts and starts from the runs meeting a
 # param or tag comparison with these. PostgreSQL plans from its own statistics, and its B-tree
 # entries are limited to about 2.7 kB while a value may have 6,000 characters.
-SQLITE_ONLY_INDEXES = {f"ix_{table.name}_key_value_run_id": table for table in (params, tags)}
-for _name, _table in SQLITE_ONLY_INDEXES.items():
+# Tags Slipway records itself (SYSTEM_TAG_PREFIX: git state, command line, ...) are left out of
+# the tags index: a dozen per run, they doubled the index pages each run start writes, and a
+# search on them probes each run's own tags instead (run_filter never drives from them).
+SYSTEM_TAG_PREFIX = "slipway."
+USER_TAGS_ONLY = f"substr(key, 1, {len(SYSTEM_TAG_PREFIX)}) <> '{SYSTEM_TAG_PREFIX}'"
+SQLITE_ONLY_INDEXES = {
+    f"ix_{table.name}_key_value_run_id": (table, where)
+    for table, where in ((params, None), (tags, USER_TAGS_ONLY))
+}
+for _name, (_table, _where) in SQLITE_ONLY_INDEXES.items():
     event.listen(
         _table,
         "after_create",
         DDL(  # type: ignore[no-untyped-call]
             f"CREATE INDEX {_name} ON {_table.name} (key, value, run_id)"
+            + (f" WHERE {_where}" if _where else "")
         ).execute_if(dialect="sqlite"),
     )
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from slipway.client import _tree_signature as tree_signature
 from slipway.client._pointer import (
     Pointer,
     data_path,
@@ -471,10 +472,12 @@ class DatasetsClient:
             known = self.cache.lookup([stat], stat.path)
             digest = known.get(stat.path) or self._hash([stat])[stat.path]
             return _Current(digest, None)
+        signature = tree_signature.of_disk(str(target))
+        if signature is not None:
+            unchanged = self.cache.unchanged(str(target), *signature)
+            if unchanged is not None:  # nothing moved since the snapshot: nothing more to read
+                return _Current(unchanged, lambda: self._compare(target, scan(target))[1])
         tree = scan(target)
-        unchanged = self.cache.unchanged(str(target), *tree.signature())
-        if unchanged is not None:  # nothing moved since the snapshot: nothing more to read
-            return _Current(unchanged, lambda: self._compare(target, tree)[1])
         snapshot, hashes, todo = self._compare(target, tree)
         if (
             snapshot is not None
@@ -513,7 +516,7 @@ class DatasetsClient:
         rows = (
             (f.rel, f.stat.size, f.stat.mtime_ns, f.stat.inode, hashes[f.rel]) for f in tree.files
         )
-        signature, _ = tree.signature()
+        signature, _ = tree_signature.of_tree(tree)
         self.cache.save_snapshot(str(target), rows, tree.empty_dirs, digest, signature)
 
     def _hash(self, stats: list[FileStat]) -> dict[str, str]:

@@ -16,7 +16,6 @@ from typing import NamedTuple
 
 from slipway.client._stat_cache import FileStat
 from slipway.errors import InvalidInput
-from slipway.objects._hashing import hash_bytes
 
 # Never part of a dataset: Slipway's own files and VCS metadata.
 SKIPPED = frozenset({".slipway", ".git", ".dvc"})
@@ -32,16 +31,6 @@ class ScannedFile(NamedTuple):
 class Tree:
     files: list[ScannedFile]  # sorted by rel
     empty_dirs: list[str]
-
-    def signature(self) -> tuple[str, int]:
-        """A digest of every file's path, size, mtime, inode and mode bit and of the empty
-        folders, and the newest mtime: equal digests mean nothing was touched."""
-        lines = [
-            f"{f.rel}\0{f.stat.size}\0{f.stat.mtime_ns}\0{f.stat.inode}\0{f.executable:d}"
-            for f in self.files
-        ]
-        newest = max((f.stat.mtime_ns for f in self.files), default=0)
-        return hash_bytes("\n".join([*lines, "", *self.empty_dirs]).encode()), newest
 
 
 def scan(root: Path) -> Tree:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
+import uuid
 from typing import cast
 
 from sqlalchemy import Connection
@@ -43,7 +43,7 @@ def create_run(ctx: Context, project: str, body: RunCreate) -> Run:
     the environment captured for it. Each is checked as `log_artifact` checks it, first.
     """
     now = ctx.clock()
-    run_id = new_run_id(now)
+    run_id = uuid.uuid4().hex
     # Checked before the transaction opens: reading the object store must not hold the lock.
     artifacts = [_artifact(ctx, run_id, record, now) for record in body.artifacts]
     paths: set[str] = set()
@@ -197,14 +197,6 @@ def _artifact(ctx: Context, run_id: str, body: ArtifactRecord, now: int) -> Arti
     if body.is_dir:
         Manifest.from_bytes(ctx.objects.read_bytes(digest), digest)  # must be a real manifest
     return ArtifactEntity(run_id, path, digest, body.size, body.is_dir, now)
-
-
-def new_run_id(now_ms: int) -> str:
-    """32 hex digits, time-ordered (like UUIDv7): milliseconds since the epoch, then 80 random
-    bits. Runs created together sit together in every index keyed by run id (params, tags,
-    metrics), so creating a run appends to those B-trees instead of splitting a random page,
-    and a page of runs reads adjacent pages."""
-    return f"{now_ms & 0xFFFF_FFFF_FFFF:012x}{secrets.randbits(80):020x}"
 
 
 def _require(conn: Connection, run_id: str, *, deleted_ok: bool = False) -> RunEntity:

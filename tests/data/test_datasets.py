@@ -6,10 +6,13 @@ through the blob operations): the same calls, the same results.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -334,7 +337,7 @@ def test_an_interrupted_checkout_is_finished_by_the_next(
     datasets.add(data)
     real = datasets.objects.materialize
 
-    def dies_half_way(items: list[tuple[str, Path, bool]]) -> None:
+    def dies_half_way(items: list[tuple[str, Path, bool]], advance: object) -> None:
         items[0][1].write_bytes(b"half of a fi")  # a file written in place, cut short
         raise KeyboardInterrupt
 
@@ -345,3 +348,62 @@ def test_an_interrupted_checkout_is_finished_by_the_next(
     datasets.checkout("d@v1")
     assert (data / "a.txt").read_text() == "alpha\n"
     assert [s.state for s in datasets.status()] == ["unchanged"]
+
+
+class _Recorded:
+    """A Progress that keeps what it was told: (label, files, bytes) planned and done."""
+
+    def __init__(self) -> None:
+        self.tasks: list[tuple[str, int, int]] = []
+        self.done: list[list[int]] = []
+
+    @contextlib.contextmanager
+    def task(self, label: str, files: int, nbytes: int) -> Iterator[Callable[[int, int], None]]:
+        self.tasks.append((label, files, nbytes))
+        counts = [0, 0]
+        self.done.append(counts)
+        lock = threading.Lock()
+
+        def advance(files_done: int, bytes_done: int) -> None:
+            with lock:
+                counts[0] += files_done
+                counts[1] += bytes_done
+
+        yield advance
+
+
+def test_add_and_checkout_report_progress_to_the_end(
+    datasets: DatasetsClient, workspace: Path
+) -> None:
+    """A progress bar reaches its end: every file and byte planned is reported done, small
+    packed files, a large file copied in chunks, and the files checkout writes."""
+    data = workspace / "data"
+    for n in range(40):
+        (data / f"part-{n % 3}").mkdir(parents=True, exist_ok=True)
+        (data / f"part-{n % 3}" / f"f{n}.bin").write_bytes(os.urandom(100 + n))
+    (data / "large.bin").write_bytes(os.urandom(3 * 2**20 + 5))  # over the pack limit
+    total = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
+    datasets.progress = recorded = _Recorded()
+    datasets.add(data)
+    assert recorded.tasks == [("storing", 41, total)]
+    assert recorded.done == [[41, total]]
+    shutil.rmtree(data)
+    datasets.progress = recorded = _Recorded()
+    datasets.checkout(paths=[data])
+    assert recorded.tasks == [("writing", 41, total)]
+    assert recorded.done == [[41, total]]
+
+
+def test_the_terminal_bar_shows_large_tasks_only() -> None:
+    from rich.console import Console
+
+    from slipway.cli._progress import MIN_FILES, TerminalProgress
+
+    out = io.StringIO()
+    bar = TerminalProgress(Console(file=out, force_terminal=True, width=120))
+    with bar.task("storing", 10, 1000) as advance:
+        advance(10, 1000)
+    assert out.getvalue() == ""  # over before a bar would help
+    with bar.task("storing", MIN_FILES, 4096) as advance:
+        advance(MIN_FILES, 4096)
+    assert "storing" in out.getvalue() and f"{MIN_FILES}/{MIN_FILES} files" in out.getvalue()

@@ -40,9 +40,10 @@ def client(ctx: click.Context) -> Client:
 
 def datasets(ctx: click.Context) -> DatasetsClient:
     """Data versioning for this workspace; it connects to the stores only when it must."""
+    from slipway.cli._progress import TerminalProgress
     from slipway.client._datasets import DatasetsClient
 
-    made = DatasetsClient(settings(ctx))
+    made = DatasetsClient(settings(ctx), progress=TerminalProgress())
     ctx.call_on_close(made.close)
     return made
 

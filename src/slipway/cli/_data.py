@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from slipway.cli._common import console, datasets, stamp
+from slipway.cli._progress import TransferProgress
 
 if TYPE_CHECKING:
     from slipway.data.models import DatasetVersion
@@ -244,8 +245,6 @@ def diff(ctx: click.Context, base: str, target: str, project: str | None, as_jso
 
 # -- remotes, push, pull, gc -------------------------------------------------------------------
 
-PROGRESS_FROM = 200  # objects: smaller transfers end before a progress line would help
-
 
 @data.group()
 def remote() -> None:
@@ -352,7 +351,7 @@ def push(
     pointer in the workspace)."""
     from slipway.client._data_sync import push as push_versions
 
-    with _Progress("push") as progress:
+    with TransferProgress("push") as progress:
         result = push_versions(
             datasets(ctx),
             targets,
@@ -386,7 +385,7 @@ def pull(
     paths (default: every pointer in the workspace) or NAME@vN (fetched, not checked out)."""
     from slipway.client._data_sync import pull as pull_versions
 
-    with _Progress("pull") as progress:
+    with TransferProgress("pull") as progress:
         result = pull_versions(
             datasets(ctx),
             targets,
@@ -416,54 +415,6 @@ def _transferred(report: object, where: str) -> str:
     assert isinstance(report, TransferReport)
     text = f"{report.objects} objects ({report.bytes / 2**20:.1f} MiB) in {report.packs} packs"
     return f"{text} {where}" + (f" ({report.present} were there already)" if report.present else "")
-
-
-class _Progress:
-    """A rich progress line on stderr for large transfers, when stderr is a terminal."""
-
-    def __init__(self, verb: str) -> None:
-        self.verb = verb
-        self.total = 0
-        self.nbytes = 0
-        self._bar: object = None
-        self._task: object = None
-
-    def start(self, objects: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self.total += objects
-        if self._bar is None:
-            stderr = Console(stderr=True)
-            if self.total < PROGRESS_FROM or not stderr.is_terminal:
-                return
-            bar = Progress(
-                TextColumn(f"{self.verb}ing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("objects, {task.fields[mib]:.1f} MiB"),
-                console=stderr,
-                transient=True,
-            )
-            self._task = bar.add_task(self.verb, total=self.total, mib=0.0)
-            bar.start()
-            self._bar = bar
-        else:
-            self._bar.update(self._task, total=self.total)  # type: ignore[attr-defined]
-
-    def advance(self, objects: int, nbytes: int) -> None:
-        self.nbytes += nbytes
-        if self._bar is not None:
-            self._bar.update(  # type: ignore[attr-defined]
-                self._task, advance=objects, mib=self.nbytes / 2**20
-            )
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()  # type: ignore[attr-defined]
 
 
 @data.command()

@@ -3,6 +3,7 @@ small files go into packs), or the blob operations of a server (remote mode)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -15,10 +16,17 @@ if TYPE_CHECKING:
     from slipway.client._objects import ObjectsClient
 
 UPLOAD_WORKERS = 8
+Advance = Callable[[int, int], None]  # (files, bytes) done, from any thread: a progress bar
+
+
+def _ignore(files: int, nbytes: int) -> None:
+    pass
 
 
 class DataObjects(Protocol):
-    def store_files(self, paths: list[str], sizes: list[int]) -> list[tuple[str, bool]]:
+    def store_files(
+        self, paths: list[str], sizes: list[int], advance: Advance = _ignore
+    ) -> list[tuple[str, bool]]:
         """(hash, newly stored) per file, in order; `sizes` as just stat'ed."""
 
     def store_bytes(self, data: bytes) -> str: ...
@@ -28,7 +36,7 @@ class DataObjects(Protocol):
 
     def manifest(self, digest: str) -> Manifest: ...
 
-    def materialize(self, items: list[tuple[str, Path, bool]]) -> None:
+    def materialize(self, items: list[tuple[str, Path, bool]], advance: Advance = _ignore) -> None:
         """Write (hash, destination, executable) files, each verified before it lands."""
 
 
@@ -50,8 +58,11 @@ class StoreObjects:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
 
-    def store_files(self, paths: list[str], sizes: list[int]) -> list[tuple[str, bool]]:
-        return [(info.hash, info.created) for info in self.store.put_files(paths, sizes)]
+    def store_files(
+        self, paths: list[str], sizes: list[int], advance: Advance = _ignore
+    ) -> list[tuple[str, bool]]:
+        stored = self.store.put_files(paths, sizes, advance)
+        return [(info.hash, info.created) for info in stored]
 
     def store_bytes(self, data: bytes) -> str:
         return self.store.put_bytes(data).hash
@@ -62,23 +73,33 @@ class StoreObjects:
     def manifest(self, digest: str) -> Manifest:
         return self.store.read_manifest(digest)
 
-    def materialize(self, items: list[tuple[str, Path, bool]]) -> None:
-        self.store.materialize(items)
+    def materialize(self, items: list[tuple[str, Path, bool]], advance: Advance = _ignore) -> None:
+        self.store.materialize(items, advance=advance)
 
 
 class RemoteObjects:
     def __init__(self, objects: ObjectsClient) -> None:
         self.objects = objects
 
-    def store_files(self, paths: list[str], sizes: list[int]) -> list[tuple[str, bool]]:
+    def store_files(
+        self, paths: list[str], sizes: list[int], advance: Advance = _ignore
+    ) -> list[tuple[str, bool]]:
         with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
             hashes = [digest for digest, _ in pool.map(lambda p: hash_file(Path(p)), paths)]
             missing = self.objects.missing(sorted(set(hashes)))
             first: dict[str, str] = {}
-            for path, digest in zip(paths, hashes, strict=True):
-                if digest in missing:
-                    first.setdefault(digest, path)
-            list(pool.map(lambda item: self._upload(*item), first.items()))
+            for path, digest, size in zip(paths, hashes, sizes, strict=True):
+                if digest in missing and digest not in first:
+                    first[digest] = path
+                else:
+                    advance(1, size)  # nothing to send
+            size_of = dict(zip(paths, sizes, strict=True))
+
+            def upload(digest: str, path: str) -> None:
+                self._upload(digest, path)
+                advance(1, size_of[path])
+
+            list(pool.map(lambda item: upload(*item), first.items()))
         return [(digest, digest in missing) for digest in hashes]
 
     def _upload(self, digest: str, path: str) -> None:
@@ -94,12 +115,14 @@ class RemoteObjects:
     def manifest(self, digest: str) -> Manifest:
         return Manifest.from_bytes(self.objects.read_bytes(digest), digest)
 
-    def materialize(self, items: list[tuple[str, Path, bool]]) -> None:
+    def materialize(self, items: list[tuple[str, Path, bool]], advance: Advance = _ignore) -> None:
         def one(item: tuple[str, Path, bool]) -> None:
             digest, dest, executable = item
             self.objects.download_file(digest, dest)
+            info = dest.stat()
             if executable:
-                dest.chmod(dest.stat().st_mode | 0o111)
+                dest.chmod(info.st_mode | 0o111)
+            advance(1, info.st_size)
 
         with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
             list(pool.map(one, items))

@@ -10,14 +10,16 @@ Heavy modules (the metadata store, pydantic models, the HTTP stack) load only wh
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from slipway.client import _tree_signature as tree_signature
 from slipway.client._pointer import (
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     import pyarrow
 
     from slipway.client._backends import Backend
-    from slipway.client._data_objects import DataObjects
+    from slipway.client._data_objects import Advance, DataObjects
     from slipway.data.diff import DatasetDiff
     from slipway.data.models import (
         DatasetList,
@@ -80,12 +82,36 @@ class CheckoutResult:
     deleted: int
 
 
+class Progress(Protocol):
+    """Shows long work as it goes (the CLI's progress bar on a terminal)."""
+
+    def task(self, label: str, files: int, nbytes: int) -> AbstractContextManager[Advance]:
+        """A task of `files` files, `nbytes` bytes; the callable is told (files, bytes) done,
+        from any thread."""
+
+
+class NoProgress:
+    @contextlib.contextmanager
+    def task(self, label: str, files: int, nbytes: int) -> Iterator[Advance]:
+        yield _ignore
+
+
+def _ignore(files: int, nbytes: int) -> None:
+    pass
+
+
 class DatasetsClient:
     """Give it a backend, or let it connect (as the settings say) only when it must:
     `status` reads the workspace and at most the object store, never the metadata store."""
 
-    def __init__(self, settings: Settings, backend: Backend | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        backend: Backend | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.settings = settings
+        self.progress = progress or NoProgress()
         self.root = settings.workspace.parent
         self._backend = backend
         self._owns_backend = False
@@ -153,7 +179,8 @@ class DatasetsClient:
             tree = scan(target)
             _, hashes, todo = self._compare(target, tree)
             paths, sizes = [f.stat.path for f in todo], [f.stat.size for f in todo]
-            infos = self.objects.store_files(paths, sizes)
+            with self.progress.task("storing", len(todo), sum(sizes)) as advance:
+                infos = self.objects.store_files(paths, sizes, advance)
             hashes.update((f.rel, digest) for f, (digest, _) in zip(todo, infos, strict=True))
             hashed, stored = len(todo), sum(1 for _, created in infos if created)
             entries = [Entry(f.rel, hashes[f.rel], f.stat.size, f.executable) for f in tree.files]
@@ -194,7 +221,9 @@ class DatasetsClient:
         known = self._known(files)
         present = self.objects.present(set(known.values()))
         todo = [f for f in files if known.get(f.stat.path) not in present]
-        infos = self.objects.store_files([f.stat.path for f in todo], [f.stat.size for f in todo])
+        sizes = [f.stat.size for f in todo]
+        with self.progress.task("storing", len(todo), sum(sizes)) as advance:
+            infos = self.objects.store_files([f.stat.path for f in todo], sizes, advance)
         hashes = dict(known)
         hashes.update({f.stat.path: info[0] for f, info in zip(todo, infos, strict=True)})
         fresh = [f for f in todo if f.stat.path not in known]
@@ -311,7 +340,8 @@ class DatasetsClient:
         if wanted.kind == "file":
             if target.is_dir():
                 shutil.rmtree(target)
-            self.objects.materialize([(wanted.hash, target, False)])
+            with self.progress.task("writing", 1, wanted.size) as advance:
+                self.objects.materialize([(wanted.hash, target, False)], advance)
             self.cache.record([(stat_file(target), wanted.hash)])
             return CheckoutResult(rel, wanted.ref, 1, 0)
         manifest = self.objects.manifest(wanted.hash)
@@ -322,7 +352,9 @@ class DatasetsClient:
         extra = set(have) - {e.path for e in manifest.entries}
         for stale in sorted(extra):
             (target / stale).unlink(missing_ok=True)
-        self.objects.materialize([(e.hash, target / e.path, e.executable) for e in todo])
+        with self.progress.task("writing", len(todo), sum(e.size for e in todo)) as advance:
+            items = [(e.hash, target / e.path, e.executable) for e in todo]
+            self.objects.materialize(items, advance)
         for folder in manifest.empty_dirs:
             (target / folder).mkdir(parents=True, exist_ok=True)
         # What is there now is exactly the version: remember it, so status only stats.
@@ -385,13 +417,14 @@ class DatasetsClient:
         shutil.rmtree(staging, ignore_errors=True)
         into = staging / leaf.name
         if version.kind == "file":
-            self.objects.materialize([(version.object_hash, into, False)])
+            with self.progress.task("writing", 1, version.size) as advance:
+                self.objects.materialize([(version.object_hash, into, False)], advance)
         else:
             manifest = self.objects.manifest(version.object_hash)
             into.mkdir(parents=True)
-            self.objects.materialize(
-                [(e.hash, into / e.path, e.executable) for e in manifest.entries]
-            )
+            items = [(e.hash, into / e.path, e.executable) for e in manifest.entries]
+            with self.progress.task("writing", len(items), manifest.size) as advance:
+                self.objects.materialize(items, advance)
             for folder in manifest.empty_dirs:
                 (into / folder).mkdir(parents=True, exist_ok=True)
         try:

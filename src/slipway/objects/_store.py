@@ -46,6 +46,12 @@ UNPACK_BATCH = 256  # packed objects written per task by materialize
 # Creating files contends on the filesystem's locks: more writers than cores made a 50,000
 # file checkout half again slower (and triple the system time) on a 2-core machine.
 WRITE_WORKERS = max(2, os.cpu_count() or 2)
+# Told (files, bytes) as work completes, from worker threads: a progress bar's `advance`.
+Advance = Callable[[int, int], None]
+
+
+def _ignore(files: int, nbytes: int) -> None:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +82,9 @@ class ObjectStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def put_stream(self, reader: BinaryIO) -> ObjectInfo:
-        """Store a stream in one pass, constant memory: hash while writing a temporary."""
+    def put_stream(self, reader: BinaryIO, advance: Advance | None = None) -> ObjectInfo:
+        """Store a stream in one pass, constant memory: hash while writing a temporary.
+        `advance(0, bytes)` is told of each chunk written."""
         temp = self.backend.begin_write()
         try:
             h, size = hasher(), 0
@@ -85,6 +92,8 @@ class ObjectStore:
                 h.update(chunk)
                 temp.file.write(chunk)
                 size += len(chunk)
+                if advance is not None:
+                    advance(0, len(chunk))
             digest = str(h.hexdigest())
             created = temp.commit(key_of(digest))
         except BaseException:
@@ -110,7 +119,10 @@ class ObjectStore:
             return self.put_stream(f)
 
     def put_files(
-        self, paths: Sequence[str | Path], sizes: Sequence[int] | None = None
+        self,
+        paths: Sequence[str | Path],
+        sizes: Sequence[int] | None = None,
+        advance: Advance | None = None,
     ) -> list[ObjectInfo]:
         """Store many files at once, in order: small new ones go into packs, large ones loose.
 
@@ -118,6 +130,7 @@ class ObjectStore:
         A thread pool reads groups of files (one task per group: a task per file cost more
         than the reading), a bounded number of bytes at a time, so memory stays flat.
         `sizes`, if the caller has just stat'ed the files, saves stat-ing them again.
+        `advance(files, bytes)` is told of the files read as it goes (a progress bar).
         """
         names = [os.fspath(path) for path in paths]
         if sizes is None:
@@ -129,10 +142,11 @@ class ObjectStore:
         loose = set(self.backend.iter_keys()) if small else set()
         workers = FILE_WORKERS if self.is_local else REMOTE_WORKERS
         with ThreadPoolExecutor(workers) as pool:
-            for n, info in zip(
-                large, pool.map(lambda n: self._put_one_pass(names[n]), large), strict=True
-            ):
+            stored = pool.map(lambda n: self._put_one_pass(names[n], advance), large)
+            for n, info in zip(large, stored, strict=True):
                 infos[n] = info
+                if advance is not None:
+                    advance(1, 0)  # its bytes were counted as they were copied
             writer: PackWriter | None = None
             try:
                 groups = list(_groups(small, sizes))
@@ -154,6 +168,8 @@ class ObjectStore:
                         if writer.size >= PACK_TARGET:
                             self._publish(writer)
                             writer = None
+                    if advance is not None:
+                        advance(len(group), sum(sizes[n] for n in group))
                 if writer is not None:
                     self._publish(writer)
                     writer = None
@@ -168,12 +184,12 @@ class ObjectStore:
         if pack_id is not None:
             self.packs.add(pack_id, {d: PackedObject(pack_id, o, s) for d, o, s in entries})
 
-    def _put_one_pass(self, name: str) -> ObjectInfo:
+    def _put_one_pass(self, name: str, advance: Advance | None) -> ObjectInfo:
         """Copy and hash a large file in one read. put_files is given files its caller could
         not vouch for, so their content is probably new: hashing first to skip a copy would
         read every new file twice. Content already stored is discarded at commit."""
         with open(name, "rb") as f:  # noqa: PTH123
-            return self.put_stream(f)
+            return self.put_stream(f, advance)
 
     def put_tree(self, root: Path) -> ObjectInfo:
         """Store every file under `root` and a manifest of them; returns the manifest object."""
@@ -254,6 +270,7 @@ class ObjectStore:
         self,
         items: Sequence[tuple[str, Path, bool]],
         modes: Sequence[LinkMode] = DEFAULT_LINK_MODES,
+        advance: Advance | None = None,
     ) -> None:
         """Write many objects to files: (hash, destination, executable) each, in parallel.
 
@@ -261,7 +278,9 @@ class ObjectStore:
         are read with one open pack file per pack and positional reads, and a destination
         that does not exist yet is written in place (a file that exists is replaced only
         once its new content is complete); the rest goes through `get_file`.
+        `advance(files, bytes)` is told of the files written as it goes (a progress bar).
         """
+        tell = advance or _ignore
         packed: dict[str, list[tuple[PackedObject, str, Path, bool]]] = {}
         others: list[tuple[str, Path, bool]] = []
         local_packs: dict[str, Path | None] = {}
@@ -285,27 +304,39 @@ class ObjectStore:
                 fds[pack] = os.open(path, os.O_RDONLY)
             workers = WRITE_WORKERS if self.is_local else REMOTE_WORKERS
             with ThreadPoolExecutor(workers) as pool:
-                jobs = [pool.submit(self._place, d, t, x, modes) for d, t, x in others]
+                jobs = [pool.submit(self._place, d, t, x, modes, tell) for d, t, x in others]
                 for pack, members in packed.items():
                     # In sorted runs of files: one task per file cost more than writing it.
                     members.sort(key=lambda m: m[0].offset)
                     for start in range(0, len(members), UNPACK_BATCH):
                         batch = members[start : start + UNPACK_BATCH]
-                        jobs.append(pool.submit(self._unpack_all, fds[pack], batch))
+                        jobs.append(pool.submit(self._unpack_all, fds[pack], batch, tell))
                 for job in jobs:
                     job.result()
         finally:
             for fd in fds.values():
                 os.close(fd)
 
-    def _unpack_all(self, fd: int, members: list[tuple[PackedObject, str, Path, bool]]) -> None:
+    def _unpack_all(
+        self, fd: int, members: list[tuple[PackedObject, str, Path, bool]], advance: Advance
+    ) -> None:
         for member in members:
             self._unpack(fd, *member)
+        advance(len(members), sum(member[0].size for member in members))
 
-    def _place(self, digest: str, dest: Path, executable: bool, modes: Sequence[LinkMode]) -> None:
+    def _place(
+        self,
+        digest: str,
+        dest: Path,
+        executable: bool,
+        modes: Sequence[LinkMode],
+        advance: Advance,
+    ) -> None:
         self.get_file(digest, dest, modes)
+        info = dest.stat()
         if executable:
-            dest.chmod(dest.stat().st_mode | 0o111)
+            dest.chmod(info.st_mode | 0o111)
+        advance(1, info.st_size)
 
     def _unpack(self, fd: int, found: PackedObject, digest: str, dest: Path, exe: bool) -> None:
         data = os.pread(fd, found.size, found.offset)

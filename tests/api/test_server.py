@@ -9,14 +9,14 @@ import httpx
 from sqlalchemy import update
 
 from slipway.operations import registry
-from slipway.store import MetadataStore
+from slipway.store import REVISIONS, MetadataStore
 from slipway.store._schema_check import version_table
 from tests.conftest import SLIPWAY, LiveServer, clean_env, free_port
 
 
 def test_health_and_openapi_cover_every_operation(live_server: LiveServer) -> None:
     health = httpx.get(f"{live_server.url}/healthz").json()
-    assert health["status"] == "ok" and health["schema"] == "0004"
+    assert health["status"] == "ok" and health["schema"] == REVISIONS[-1]
     spec = httpx.get(f"{live_server.url}/openapi.json").json()
     operations = {op["operationId"]: op for path in spec["paths"].values() for op in path.values()}
     for name, declared in registry().items():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from slipway.store import REVISIONS
 from tests.conftest import SLIPWAY, clean_env, start_server
 
 
@@ -113,11 +114,12 @@ def test_doctor_reports_an_unreachable_store_and_fails(workspace: Path) -> None:
 def test_db_upgrade_and_current(workspace: Path, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     upgraded = slipway("db", "upgrade", cwd=workspace, SLIPWAY_METADATA_URL=url)
-    assert upgraded.returncode == 0 and "upgraded database from (empty) to 0004" in upgraded.stdout
+    assert upgraded.returncode == 0
+    assert f"upgraded database from (empty) to {REVISIONS[-1]}" in upgraded.stdout
     current = slipway("db", "current", cwd=workspace, SLIPWAY_METADATA_URL=url)
-    assert "database: 0004" in current.stdout and "up to date" in current.stdout
+    assert f"database: {REVISIONS[-1]}" in current.stdout and "up to date" in current.stdout
     again = slipway("db", "upgrade", cwd=workspace, SLIPWAY_METADATA_URL=url)
-    assert "already at revision 0004" in again.stdout
+    assert f"already at revision {REVISIONS[-1]}" in again.stdout
 
 
 def test_cli_works_against_a_live_server(workspace: Path, sqlite_url: str) -> None:

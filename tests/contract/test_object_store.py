@@ -324,3 +324,23 @@ def test_every_unsafe_manifest_path_is_refused_on_read(bad: str) -> None:
     body = {"empty_dirs": [bad], "entries": [good], "format": "slipway.manifest/1"}
     with pytest.raises(IntegrityError):
         Manifest.from_bytes(json.dumps(body).encode(), "f" * 64)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("size", -1), ("size", "3"), ("size", 1.5), ("size", True), ("executable", 1)]
+    + [("executable", "yes"), ("hash", "A" * 64), ("hash", 5)],
+)
+def test_a_manifest_entry_of_the_wrong_type_is_refused_on_read(field: str, value: object) -> None:
+    import json
+
+    from slipway.objects import Manifest
+
+    good = {"executable": False, "hash": "a" * 64, "path": "ok", "size": 1}
+    body = {
+        "empty_dirs": [],
+        "entries": [good, {**good, "path": "bad", field: value}],
+        "format": "slipway.manifest/1",
+    }
+    with pytest.raises(IntegrityError, match="not a valid directory manifest"):
+        Manifest.from_bytes(json.dumps(body).encode(), "f" * 64)

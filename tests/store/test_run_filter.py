@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, func, insert, select
 
 from slipway.errors import InvalidInput
 from slipway.store import MetadataStore, schema
+from slipway.store import runs as runs_store
 from slipway.store.run_filter import (
     And,
     Comparison,
@@ -146,6 +147,9 @@ def names(
         for driver in query.drivers:
             driven = [row.name for row in conn.execute(query.driven_by(driver))]
             assert driven == found, f"driven by {driver.matching}"
+        # As a search runs it: the chosen plan, compiled once with its values (SQLite).
+        searched = [run.name for run in runs_store.search(conn, query, limit=100, offset=0)]
+        assert searched == found
     assert len(found) == len(set(found)), f"a run came back twice: {found}"
     return found
 

@@ -123,3 +123,49 @@ def _wrapped(
         dialect=conn.dialect,
         ismulti=many,
     )
+
+
+class Bound:
+    """A SELECT compiled once together with the values it binds (a search: its filter's
+    values, each still a bound parameter), run on the driver's cursor with the `given`
+    values (a page's limit and offset) supplied per call.
+
+    A search repeated for a dashboard or page after page skips SQLAlchemy's per-execute
+    work (cache key, execution context, result rows), about 1 ms of a 10 ms search.
+    """
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, given: Sequence[str]) -> None:
+        compiled = cast(
+            SQLCompiler,
+            statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}),
+        )
+        values = dict(compiled.construct_params())
+        for name, value in values.items():
+            # An IN list's values are named after its parameter (value_1 -> value_1_1, ...).
+            bind = compiled.binds.get(name)
+            if bind is None:
+                bind = compiled.binds.get(name.rpartition("_")[0])
+            if name in given or bind is None:
+                continue
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                values[name] = process(value)
+        self.sql = compiled.string
+        self.names = None if compiled.positiontup is None else tuple(compiled.positiontup)
+        self.values = values
+        self.given = tuple(given)
+
+    def rows(self, conn: Connection, **given: Any) -> list[tuple[Any, ...]]:
+        if set(given) != set(self.given):
+            raise TypeError(f"give exactly {self.given}, not {sorted(given)}")
+        values = {**self.values, **given}
+        bound: Any = values if self.names is None else tuple(values[n] for n in self.names)
+        cursor = conn.connection.cursor()
+        try:
+            try:
+                cursor.execute(self.sql, bound)
+            except conn.dialect.loaded_dbapi.Error as exc:
+                raise _wrapped(conn, cursor, self.sql, bound, exc, many=False) from exc
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -24,7 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from slipway.errors import Conflict
-from slipway.store._prepared import Prepared
+from slipway.store._prepared import Bound, Prepared
 from slipway.store.entities import ArtifactEntity, MetricPoint, RunEntity
 from slipway.store.run_filter import Driver, RunQuery
 from slipway.store.schema import artifacts, latest_metrics, metrics, params, runs, tags
@@ -71,9 +72,12 @@ def end_run(conn: Connection, run_id: str, status: str, end_time: int) -> None:
 
 def search(conn: Connection, query: RunQuery, *, limit: int, offset: int) -> list[RunEntity]:
     """One page of a compiled search, by the plan expected to read the fewest rows."""
-    chosen = _plan(conn, query, needed=offset + limit)
-    rows = conn.execute(chosen.limit(limit).offset(offset))
-    return [RunEntity(*row) for row in rows]
+    decision = _decide(conn, query, needed=offset + limit)
+    if decision is not None:
+        rows = decision.bound.rows(conn, page_limit=limit, page_offset=offset)
+        return [RunEntity(*row) for row in rows]
+    page = query.scan().limit(limit).offset(offset)
+    return [RunEntity(*row) for row in conn.execute(page)]
 
 
 # Starting from a set costs a primary-key lookup of each run in it and a sort; walking runs
@@ -82,6 +86,12 @@ _DRIVE_COST = 1.5
 
 
 def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
+    """The SELECT a search runs: see `_decide`."""
+    decision = _decide(conn, query, needed=needed)
+    return query.scan() if decision is None else decision.chosen
+
+
+def _decide(conn: Connection, query: RunQuery, *, needed: int) -> _Decision | None:
     """Walk runs in order, or start from the smallest set of runs meeting one comparison.
 
     PostgreSQL plans that itself from its statistics. SQLite keeps none by default and walks
@@ -91,7 +101,7 @@ def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
     a choice is reused for the same search for a while, unless the number of runs moved.
     """
     if not query.drivers or conn.dialect.name != "sqlite":
-        return query.scan()
+        return None  # the scan, planned by the database
     total = max(1, _TOTAL_RUNS.rows(conn)[0][0] or 0)  # an estimate is enough
     key = (id(conn.engine), id(query), needed)
     known = _decisions.get(key)
@@ -101,7 +111,7 @@ def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
         and abs(total - known.total) <= known.total // 10
         and time.monotonic() - known.at < _DECISION_TTL_S
     ):
-        return known.chosen
+        return known
     counts: list[tuple[int, Driver]] = []
     for driver in sorted(query.drivers, key=lambda d: not d.exact):
         # Past the smallest set so far, a count only refines the scan estimate (it cannot be
@@ -116,10 +126,11 @@ def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
         share = math.prod(count / total for count, _ in counts)
         walked = min(walked, needed / share) if share > 0 else walked
     chosen = query.driven_by(driver) if smallest * _DRIVE_COST < walked else query.scan()
+    bound = Bound(chosen.limit(_PAGE_LIMIT).offset(_PAGE_OFFSET), conn.dialect, _PAGE)
     if len(_decisions) >= _DECISIONS_KEPT:
         _decisions.clear()
-    _decisions[key] = _Decision(query, total, chosen, time.monotonic())
-    return chosen
+    decision = _decisions[key] = _Decision(query, total, chosen, bound, time.monotonic())
+    return decision
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,13 @@ class _Decision:
     query: RunQuery  # kept so an id reused by another query never matches
     total: int
     chosen: Select[Any]
+    bound: Bound  # `chosen` compiled with the search's values, a page's left to bind
     at: float
+
+
+_PAGE = ("page_limit", "page_offset")
+_PAGE_LIMIT = bindparam(_PAGE[0], 0, type_=Integer)
+_PAGE_OFFSET = bindparam(_PAGE[1], 0, type_=Integer)
 
 
 _decisions: dict[tuple[int, int, int], _Decision] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from typing import cast
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -14,7 +14,6 @@ from slipway.errors import Conflict, InvalidInput, NotFound
 from slipway.objects import Manifest, check_hash
 from slipway.objects._manifest import safe_relpath
 from slipway.operations import operation
-from slipway.projects.models import ms_to_datetime
 from slipway.projects.service import project_for
 from slipway.store import projects as project_rows
 from slipway.store import runs as rows
@@ -30,7 +29,6 @@ from slipway.tracking.models import (
     RunCreate,
     RunPage,
     RunSearch,
-    RunStatus,
     RunUpdate,
 )
 
@@ -156,9 +154,12 @@ def search_runs(ctx: Context, body: RunSearch) -> RunPage:
         found = rows.search(conn, query, limit=body.max_results + 1, offset=offset)
         page = found[: body.max_results]
         more = len(found) > body.max_results
-        return RunPage(
-            runs=_views(conn, page),
-            next_page_token=_encode_token(offset + len(page)) if more else None,
+        # Validated as one page: one call into pydantic's core for 100 runs, not 100.
+        return RunPage.model_validate(
+            {
+                "runs": _view_fields(conn, page),
+                "next_page_token": _encode_token(offset + len(page)) if more else None,
+            }
         )
 
 
@@ -211,6 +212,11 @@ def _require(conn: Connection, run_id: str, *, deleted_ok: bool = False) -> RunE
 
 
 def _views(conn: Connection, entities: list[RunEntity]) -> list[Run]:
+    return [Run.model_validate(fields) for fields in _view_fields(conn, entities)]
+
+
+def _view_fields(conn: Connection, entities: list[RunEntity]) -> list[dict[str, Any]]:
+    """The fields of each run's view, with its params, tags and latest metrics."""
     if not entities:
         return []
     ids = [e.id for e in entities]
@@ -219,7 +225,7 @@ def _views(conn: Connection, entities: list[RunEntity]) -> list[Run]:
     latest = rows.latest_values(conn, ids)
     names = project_rows.names_by_id(conn, {e.project_id for e in entities})
     return [
-        _view(e, names[e.project_id], params=params[e.id], tags=tags[e.id], metrics=latest[e.id])
+        _fields(e, names[e.project_id], params=params[e.id], tags=tags[e.id], metrics=latest[e.id])
         for e in entities
     ]
 
@@ -232,20 +238,31 @@ def _view(
     tags: dict[str, str],
     metrics: dict[str, float],
 ) -> Run:
-    return Run(
-        id=e.id,
-        project=project,
-        name=e.name,
-        status=cast(RunStatus, e.status),
-        parent_run_id=e.parent_run_id,
-        created_by=e.created_by,
-        start_time=ms_to_datetime(e.start_time),
-        end_time=None if e.end_time is None else ms_to_datetime(e.end_time),
-        deleted=e.deleted_at is not None,
-        params=params,
-        tags=tags,
-        metrics=metrics,
-    )
+    return Run.model_validate(_fields(e, project, params=params, tags=tags, metrics=metrics))
+
+
+def _fields(
+    e: RunEntity,
+    project: str,
+    *,
+    params: dict[str, str],
+    tags: dict[str, str],
+    metrics: dict[str, float],
+) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "project": project,
+        "name": e.name,
+        "status": e.status,
+        "parent_run_id": e.parent_run_id,
+        "created_by": e.created_by,
+        "start_time": e.start_time,  # milliseconds: the model makes them datetimes
+        "end_time": e.end_time,
+        "deleted": e.deleted_at is not None,
+        "params": params,
+        "tags": tags,
+        "metrics": metrics,
+    }
 
 
 def _encode_token(offset: int) -> str:

@@ -71,7 +71,7 @@ def create_run(ctx: Context, project: str, body: RunCreate) -> Run:
         for artifact in artifacts:
             rows.put_artifact(conn, artifact)
     # A new run has exactly what was just written: no need to read it back.
-    return _view(entity, owner.name, params={}, tags=body.tags, metrics={})
+    return Run.model_validate(_fields(entity, owner.name, params={}, tags=body.tags, metrics={}))
 
 
 @operation("GET /runs/{run_id}", permission="run:read", audit=None)
@@ -228,17 +228,6 @@ def _view_fields(conn: Connection, entities: list[RunEntity]) -> list[dict[str, 
         _fields(e, names[e.project_id], params=params[e.id], tags=tags[e.id], metrics=latest[e.id])
         for e in entities
     ]
-
-
-def _view(
-    e: RunEntity,
-    project: str,
-    *,
-    params: dict[str, str],
-    tags: dict[str, str],
-    metrics: dict[str, float],
-) -> Run:
-    return Run.model_validate(_fields(e, project, params=params, tags=tags, metrics=metrics))
 
 
 def _fields(

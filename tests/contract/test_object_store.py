@@ -328,8 +328,16 @@ def test_every_unsafe_manifest_path_is_refused_on_read(bad: str) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("size", -1), ("size", "3"), ("size", 1.5), ("size", True), ("executable", 1)]
-    + [("executable", "yes"), ("hash", "A" * 64), ("hash", 5)],
+    [
+        ("size", -1),
+        ("size", "3"),
+        ("size", 1.5),
+        ("size", True),
+        ("executable", 1),
+        ("executable", "yes"),
+        ("hash", "A" * 64),
+        ("hash", 5),
+    ],
 )
 def test_a_manifest_entry_of_the_wrong_type_is_refused_on_read(field: str, value: object) -> None:
     import json

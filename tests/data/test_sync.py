@@ -379,3 +379,30 @@ def test_objects_missing_on_either_side_are_named(
     assert not (fresh / "data" / "images").exists()
     _, err = cli("data", "push", code=3)  # this clone has not got it either
     assert f"{big}; this workspace lacks data its pointers name" in err
+
+
+def test_push_reads_what_to_send_from_the_pointers_alone(
+    cli: Cli, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pointers name the version's table profiles too, so a push of them never opens the
+    metadata store; a pointer written before they did still gets its profile sent."""
+    make_data(workspace)
+    cli("data", "add", "data/images")
+    cli("data", "remote", "add", "origin", "file://../remote")
+    pointer = workspace / "data" / "images.slipway"
+    assert "\nprofile: " in pointer.read_text()
+
+    def no_metadata_store(settings: object) -> None:
+        raise AssertionError("push opened the metadata store")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("slipway.client._datasets._connect", no_metadata_store)
+        out, _ = cli("data", "push")
+    assert added(out) == 8  # the manifest, 6 files, the profile
+    old_style = "".join(
+        line for line in pointer.read_text().splitlines(True) if not line.startswith("profile:")
+    )
+    pointer.write_text(old_style)
+    shutil.rmtree(workspace.parent / "remote")
+    out, _ = cli("data", "push")
+    assert added(out) == 8

@@ -216,6 +216,8 @@ def _pointer_file(client: DatasetsClient, target: str | Path) -> Path | None:
 def _from_pointer(client: DatasetsClient, pointer: Path) -> Wanted:
     data = read_pointer(pointer)
     label = os.path.relpath(pointer, client.root).removesuffix(SUFFIX)
+    if data.profile_known:  # the pointer says it all: no metadata store to open
+        return Wanted(label, data.ref, data.hash, data.kind, data.profile, pointer)
     try:
         version = client.get(data.ref, project=data.project)
     except NotFound:

@@ -591,6 +591,7 @@ def _pointer_of(version: DatasetVersion) -> Pointer:
         kind=version.kind,
         size=version.size,
         files=version.file_count,
+        profile=version.profile_hash,
     )
 
 

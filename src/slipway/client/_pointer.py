@@ -8,12 +8,13 @@ hash: 1f0c…      (the folder's manifest, or the file's content)
 kind: dir
 size: 123456
 files: 50000
+profile: 9a3e…   (the version's table profiles; null: it has none)
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ class Pointer:
     kind: str
     size: int
     files: int
+    profile: str | None = None  # the version's table profiles object, if it has tables
+    # Whether the file said what `profile` is (pointers written before it was added did not):
+    # then `data push` needs no metadata store to know what to send.
+    profile_known: bool = field(default=True, compare=False)
 
     @property
     def ref(self) -> str:
@@ -52,7 +57,9 @@ def data_path(pointer: Path) -> Path:
 def write_pointer(data: Path, pointer: Pointer) -> Path:
     """Write `data.slipway` atomically (a reader never sees half of it)."""
     target = pointer_path(data)
-    text = _HEADER.format(name=data.name) + yaml.safe_dump(asdict(pointer), sort_keys=False)
+    fields = asdict(pointer)
+    del fields["profile_known"]
+    text = _HEADER.format(name=data.name) + yaml.safe_dump(fields, sort_keys=False)
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
@@ -70,6 +77,8 @@ def read_pointer(path: Path) -> Pointer:
             kind=str(body["kind"]),
             size=int(body["size"]),
             files=int(body["files"]),
+            profile=None if body.get("profile") is None else check_hash(str(body["profile"])),
+            profile_known="profile" in body,
         )
         if pointer.kind not in ("file", "dir"):
             raise ValueError(f"kind {pointer.kind!r}")

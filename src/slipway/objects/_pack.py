@@ -16,8 +16,7 @@ import struct
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import blake3
 
@@ -46,8 +45,7 @@ def index_key(pack_id: str) -> str:
     return f"{PACK_DIR}/{pack_id}.idx"
 
 
-@dataclass(frozen=True, slots=True)
-class PackedObject:
+class PackedObject(NamedTuple):  # a tuple: one is made per object of every pack loaded
     pack: str
     offset: int
     size: int

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -43,6 +43,8 @@ R = TypeVar("R")
 # even on a local disk.
 FILE_WORKERS = 8
 UNPACK_BATCH = 256  # packed objects written per task by materialize
+READ_AHEAD = 32  # small files opened and announced to the kernel ahead of reading them
+_ADVANCE_EVERY = 256  # files stored between progress reports
 # Creating files contends on the filesystem's locks: more writers than cores made a 50,000
 # file checkout half again slower (and triple the system time) on a 2-core machine.
 WRITE_WORKERS = max(2, os.cpu_count() or 2)
@@ -127,8 +129,9 @@ class ObjectStore:
         """Store many files at once, in order: small new ones go into packs, large ones loose.
 
         Each small file is read once: hashed, and appended to a pack if the store lacks it.
-        A thread pool reads groups of files (one task per group: a task per file cost more
-        than the reading), a bounded number of bytes at a time, so memory stays flat.
+        Small files are read in this thread, the next few announced to the kernel ahead of
+        time (`_read_ahead`): with a thread pool instead, 8 threads contending for the GIL
+        over 50,000 small reads took five times longer. Large files are copied by a pool.
         `sizes`, if the caller has just stat'ed the files, saves stat-ing them again.
         `advance(files, bytes)` is told of the files read as it goes (a progress bar).
         """
@@ -138,8 +141,6 @@ class ObjectStore:
         infos: list[ObjectInfo | None] = [None] * len(names)
         small = [n for n, size in enumerate(sizes) if size < PACK_BELOW]
         large = [n for n, size in enumerate(sizes) if size >= PACK_BELOW]
-        # One listing of the loose objects instead of one stat (or HEAD) per small file.
-        loose = set(self.backend.iter_keys()) if small else set()
         workers = FILE_WORKERS if self.is_local else REMOTE_WORKERS
         with ThreadPoolExecutor(workers) as pool:
             stored = pool.map(lambda n: self._put_one_pass(names[n], advance), large)
@@ -147,35 +148,34 @@ class ObjectStore:
                 infos[n] = info
                 if advance is not None:
                     advance(1, 0)  # its bytes were counted as they were copied
-            writer: PackWriter | None = None
-            try:
-                groups = list(_groups(small, sizes))
-                read_ahead = _bounded_map(
-                    pool, lambda g: [_read_hashed(names[n]) for n in g], groups, 2 * workers
-                )
-                for group, read in zip(groups, read_ahead, strict=True):
-                    for n, (digest, data) in zip(group, read, strict=True):
-                        if (
-                            (writer is not None and digest in writer)
-                            or self.packs.find(digest) is not None
-                            or key_of(digest) in loose
-                        ):
-                            infos[n] = ObjectInfo(digest, len(data), False)
-                            continue
-                        writer = writer or PackWriter(self.backend)
-                        writer.add(digest, data)
-                        infos[n] = ObjectInfo(digest, len(data), True)
-                        if writer.size >= PACK_TARGET:
-                            self._publish(writer)
-                            writer = None
-                    if advance is not None:
-                        advance(len(group), sum(sizes[n] for n in group))
-                if writer is not None:
-                    self._publish(writer)
-                    writer = None
-            finally:
-                if writer is not None:
-                    writer.abort()
+        # One listing of the loose objects instead of one stat (or HEAD) per small file.
+        loose = set(self.backend.iter_keys()) if small else set()
+        writer: PackWriter | None = None
+        try:
+            read = _read_ahead([names[n] for n in small], [sizes[n] for n in small])
+            for done, (n, data) in enumerate(zip(small, read, strict=True), start=1):
+                digest = hash_bytes(data)
+                infos[n] = ObjectInfo(digest, len(data), False)
+                if not (
+                    (writer is not None and digest in writer)
+                    or self.packs.find(digest) is not None
+                    or key_of(digest) in loose
+                ):
+                    writer = writer or PackWriter(self.backend)
+                    writer.add(digest, data)
+                    infos[n] = ObjectInfo(digest, len(data), True)
+                    if writer.size >= PACK_TARGET:
+                        self._publish(writer)
+                        writer = None
+                if advance is not None and (done % _ADVANCE_EVERY == 0 or done == len(small)):
+                    group = small[(done - 1) // _ADVANCE_EVERY * _ADVANCE_EVERY : done]
+                    advance(len(group), sum(sizes[k] for k in group))
+            if writer is not None:
+                self._publish(writer)
+                writer = None
+        finally:
+            if writer is not None:
+                writer.abort()
         return [info for info in infos if info is not None]
 
     def _publish(self, writer: PackWriter) -> None:
@@ -403,38 +403,36 @@ class ObjectStore:
         self.backend.close()
 
 
-def _groups(
-    indexes: list[int], sizes: Sequence[int], limit: int = 4 << 20, most: int = 256
-) -> Iterator[list[int]]:
-    """Consecutive runs of `indexes`: at most `most` files adding up to at most `limit` bytes
-    (or one larger file). pool.map keeps every group's bytes until it is consumed, so the
-    memory used is about the number of groups in flight times `limit`."""
-    group: list[int] = []
-    total = 0
-    for n in indexes:
-        if group and (total + sizes[n] > limit or len(group) >= most):
-            yield group
-            group, total = [], 0
-        group.append(n)
-        total += sizes[n]
-    if group:
-        yield group
+def _read_ahead(names: Sequence[str], sizes: Sequence[int]) -> Iterator[bytes]:
+    """The content of each file, in order. The next READ_AHEAD files are opened and the
+    kernel told they will be read (posix_fadvise), so it fetches them from disk while this
+    thread hashes: on a cold page cache, 50,000 small files read 3x faster than one by one,
+    and on a warm one the calls cost little. A file that grew since `sizes` is read whole."""
+    advise = getattr(os, "posix_fadvise", None)
+    pending: deque[int] = deque()
+    try:
+        for n in range(len(names) + READ_AHEAD):
+            if n < len(names):
+                fd = os.open(names[n], os.O_RDONLY)
+                pending.append(fd)
+                if advise is not None:
+                    advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+            if n >= READ_AHEAD and pending:
+                fd = pending.popleft()
+                try:
+                    yield _read_all(fd, sizes[n - READ_AHEAD])
+                finally:
+                    os.close(fd)
+    finally:
+        for fd in pending:
+            os.close(fd)
 
 
-def _bounded_map(
-    pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T], ahead: int
-) -> Iterator[R]:
-    """pool.map that keeps at most `ahead` results waiting, so memory stays bounded."""
-    pending: deque[Future[R]] = deque()
-    for item in items:
-        pending.append(pool.submit(fn, item))
-        if len(pending) >= ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
-def _read_hashed(name: str) -> tuple[str, bytes]:
-    with open(name, "rb") as f:  # noqa: PTH123 (a str path: no Path object per file)
-        data = f.read()
-    return hash_bytes(data), data
+def _read_all(fd: int, expected: int) -> bytes:
+    data = os.read(fd, expected + 1)  # one read when the size is as stat'ed
+    if len(data) <= expected:
+        return data
+    chunks = [data]
+    while chunk := os.read(fd, CHUNK):
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -69,7 +69,8 @@ class StatCache:
         )
         # A folder at once (one row, read in one go): what it held when last added or checked
         # out, every object of which is in the store. JSON: {b: mtimes trusted before, h: hash,
-        # d: empty folders, f: [[rel, size, mtime_ns, inode, hash], ...]}.
+        # d: empty folders, then one list per column, a file per index: r: rel paths, s: sizes,
+        # m: mtime_ns, i: inodes, x: hashes}.
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS folders (root TEXT PRIMARY KEY, signature TEXT NOT NULL, "
             "tree_hash TEXT NOT NULL, trusted_before INTEGER NOT NULL, data TEXT NOT NULL) "
@@ -114,8 +115,10 @@ class StatCache:
         if row is None:
             return None
         body = json.loads(row[0])
-        files = {rel: (size, mtime, inode, digest) for rel, size, mtime, inode, digest in body["f"]}
-        return Snapshot(files, body["d"], body["h"], body["b"])
+        if "r" not in body:
+            return None  # written by an earlier Slipway, as rows: taken again at the next add
+        fields = zip(body["s"], body["m"], body["i"], body["x"], strict=True)
+        return Snapshot(dict(zip(body["r"], fields, strict=True)), body["d"], body["h"], body["b"])
 
     def unchanged(self, root: str, signature: str, newest_mtime_ns: int) -> str | None:
         """The folder's hash if its stat signature is the snapshot's and no file is too new
@@ -141,7 +144,12 @@ class StatCache:
         # by more than a few ms; on one with whole seconds, allow the full racy window.
         fine = any(row[2] % 1_000_000_000 for row in rows[:256])
         trusted_before = time.time_ns() - (FINE_RACY_NS if fine else RACY_NS)
-        body = {"b": trusted_before, "h": tree_hash, "d": empty_dirs, "f": rows}
+        # In columns: JSON reads and writes flat lists of 50,000 values twice as fast as
+        # 50,000 small lists.
+        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(5)]
+        rels, sizes, mtimes, inodes, hashes = columns
+        body = {"b": trusted_before, "h": tree_hash, "d": empty_dirs, "r": rels, "s": sizes}
+        body |= {"m": mtimes, "i": inodes, "x": hashes}
         data = json.dumps(body, separators=(",", ":"))
         self._db.execute(
             "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)",

@@ -64,5 +64,12 @@ _NAMES = select(projects.c.id, projects.c.name).where(
 )
 
 
+_NAME_OF = Prepared(
+    select(projects.c.id, projects.c.name).where(projects.c.id == bindparam("id")), ("id",)
+)
+
+
 def names_by_id(conn: Connection, project_ids: set[str]) -> dict[str, str]:
+    if len(project_ids) == 1:  # a page of one project's runs: the common case, on the cursor
+        return dict(_NAME_OF.rows(conn, tuple(project_ids)))
     return {row.id: row.name for row in conn.execute(_NAMES, {"ids": list(project_ids)})}

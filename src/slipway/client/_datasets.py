@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,8 @@ from slipway.errors import Conflict, InvalidInput
 from slipway.objects import Entry, Manifest, hash_bytes, hash_file
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import pyarrow
 
     from slipway.client._backends import Backend
@@ -133,6 +134,8 @@ class DatasetsClient:
         if self._backend is not None or self._connecting is not None:
             return
         self._owns_backend = True
+        from concurrent.futures import ThreadPoolExecutor  # here: status never needs it
+
         pool = ThreadPoolExecutor(1)
         self._connecting = pool.submit(_connect, self.settings)
         pool.shutdown(wait=False)
@@ -520,6 +523,8 @@ class DatasetsClient:
         ):
             return _Current(snapshot.tree_hash, lambda: hashes)
         if todo:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(HASH_WORKERS) as pool:
                 digests = pool.map(lambda f: hash_file(Path(f.stat.path))[0], todo)
                 hashes.update((f.rel, d) for f, d in zip(todo, digests, strict=True))
@@ -555,6 +560,8 @@ class DatasetsClient:
     def _hash(self, stats: list[FileStat]) -> dict[str, str]:
         if not stats:
             return {}
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(HASH_WORKERS) as pool:
             digests = list(pool.map(lambda s: hash_file(Path(s.path))[0], stats))
         self.cache.record(zip(stats, digests, strict=True))

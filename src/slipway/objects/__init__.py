@@ -1,9 +1,19 @@
-"""Content-addressed object storage over local folders and fsspec filesystems."""
+"""Content-addressed object storage over local folders and fsspec filesystems.
 
-from slipway.objects._hashing import check_hash, hash_bytes, hash_file
-from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode
-from slipway.objects._manifest import Entry, Manifest
-from slipway.objects._store import ObjectInfo, ObjectStore
+Exports load on first use (PEP 562): `slipway data status` needs hashing and manifests, not
+the store, its packs and fsspec.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from slipway.objects._hashing import check_hash, hash_bytes, hash_file
+    from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode
+    from slipway.objects._manifest import Entry, Manifest
+    from slipway.objects._store import ObjectInfo, ObjectStore
 
 __all__ = [
     "DEFAULT_LINK_MODES",
@@ -16,3 +26,20 @@ __all__ = [
     "hash_bytes",
     "hash_file",
 ]
+_WHERE = {
+    "DEFAULT_LINK_MODES": "slipway.objects._link",
+    "Entry": "slipway.objects._manifest",
+    "LinkMode": "slipway.objects._link",
+    "Manifest": "slipway.objects._manifest",
+    "ObjectInfo": "slipway.objects._store",
+    "ObjectStore": "slipway.objects._store",
+    "check_hash": "slipway.objects._hashing",
+    "hash_bytes": "slipway.objects._hashing",
+    "hash_file": "slipway.objects._hashing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)

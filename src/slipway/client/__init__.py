@@ -6,8 +6,9 @@ Exports load on first use (PEP 562), so a command that only reads the workspace,
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from slipway._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
@@ -21,8 +22,4 @@ _WHERE = {
     "Client": "slipway.client._client",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
+__getattr__ = lazy_exports(__name__, _WHERE)

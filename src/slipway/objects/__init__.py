@@ -6,8 +6,9 @@ the store, its packs and fsspec.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from slipway._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from slipway.objects._hashing import check_hash, hash_bytes, hash_file
@@ -38,8 +39,4 @@ _WHERE = {
     "hash_file": "slipway.objects._hashing",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
+__getattr__ = lazy_exports(__name__, _WHERE)

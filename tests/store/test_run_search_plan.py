@@ -68,6 +68,13 @@ def chosen(store: MetadataStore, query: RunQuery, needed: int) -> str:
     raise AssertionError(plan)
 
 
+def plan_steps(store: MetadataStore, query: Select[object]) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN of `query`, a step per line."""
+    with store.read() as conn:
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        return [row[3] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+
+
 def names(store: MetadataStore, query: Select[object]) -> list[str]:
     with store.read() as conn:
         return [row.name for row in conn.execute(query)]
@@ -114,10 +121,7 @@ def test_every_plan_pages_through_the_same_runs(store: MetadataStore, filter: st
 def test_sqlite_reads_the_starting_set_from_its_covering_index(store: MetadataStore) -> None:
     """The driven plan relies on SQLite starting from the derived table; check it does."""
     query = compile_search("params.rare = 'yes' and metrics.m >= 0", project_ids=[PROJECT])
-    driven = query.driven_by(query.drivers[0])
-    with store.read() as conn:
-        compiled = driven.compile(conn, compile_kwargs={"literal_binds": True})
-        steps = [row[3] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+    steps = plan_steps(store, query.driven_by(query.drivers[0]))
     assert "COVERING INDEX ix_params_key_value_run_id" in steps[0], steps
 
 
@@ -127,10 +131,7 @@ def test_user_tags_start_from_their_partial_index_and_system_tags_never_start(
     """The tags index leaves out slipway.* tags (cheaper run starts): a user tag's set is read
     from it, and a system tag's comparison is only ever a probe of each run's own tags."""
     query = compile_search("tags.team = 'a' and metrics.m >= 0", project_ids=[PROJECT])
-    driven = query.driven_by(query.drivers[0])
-    with store.read() as conn:
-        compiled = driven.compile(conn, compile_kwargs={"literal_binds": True})
-        steps = [row[3] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+    steps = plan_steps(store, query.driven_by(query.drivers[0]))
     assert "COVERING INDEX ix_tags_key_value_run_id" in steps[0], steps
     system = compile_search("tags.slipway.git.commit = 'c' and metrics.m >= 0")
     assert [d.matching.get_final_froms() for d in system.drivers] == [[latest_metrics]]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
+
+from slipway.objects._progress import Advance, no_progress
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -18,8 +20,6 @@ if TYPE_CHECKING:
 MIN_FILES = 500  # below these, the work is over before a bar would help
 MIN_BYTES = 64 * 1024 * 1024
 MIN_OBJECTS = 200  # for push and pull
-
-Advance = Callable[[int, int], None]
 
 
 class TerminalProgress:
@@ -30,10 +30,10 @@ class TerminalProgress:
     def task(self, label: str, files: int, nbytes: int) -> Iterator[Advance]:
         console = self._console
         if console is None and not sys.stderr.isatty():
-            yield _ignore
+            yield no_progress
             return
         if files < MIN_FILES and nbytes < MIN_BYTES:
-            yield _ignore
+            yield no_progress
             return
         from rich.console import Console
         from rich.progress import (
@@ -67,10 +67,6 @@ class TerminalProgress:
                 bar.update(task, advance=bytes_done, files=count)
 
             yield advance
-
-
-def _ignore(files: int, nbytes: int) -> None:
-    pass
 
 
 class TransferProgress:

@@ -3,29 +3,24 @@ small files go into packs), or the blob operations of a server (remote mode)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from slipway.config import Settings
 from slipway.objects import Manifest, ObjectStore, hash_file
+from slipway.objects._progress import Advance, no_progress
 
 if TYPE_CHECKING:
     from slipway.client._backends import Backend
     from slipway.client._objects import ObjectsClient
 
 UPLOAD_WORKERS = 8
-Advance = Callable[[int, int], None]  # (files, bytes) done, from any thread: a progress bar
-
-
-def _ignore(files: int, nbytes: int) -> None:
-    pass
 
 
 class DataObjects(Protocol):
     def store_files(
-        self, paths: list[str], sizes: list[int], advance: Advance = _ignore
+        self, paths: list[str], sizes: list[int], advance: Advance = no_progress
     ) -> list[tuple[str, bool]]:
         """(hash, newly stored) per file, in order; `sizes` as just stat'ed."""
 
@@ -36,7 +31,9 @@ class DataObjects(Protocol):
 
     def manifest(self, digest: str) -> Manifest: ...
 
-    def materialize(self, items: list[tuple[str, Path, bool]], advance: Advance = _ignore) -> None:
+    def materialize(
+        self, items: list[tuple[str, Path, bool]], advance: Advance = no_progress
+    ) -> None:
         """Write (hash, destination, executable) files, each verified before it lands."""
 
 
@@ -59,7 +56,7 @@ class StoreObjects:
         self.store = store
 
     def store_files(
-        self, paths: list[str], sizes: list[int], advance: Advance = _ignore
+        self, paths: list[str], sizes: list[int], advance: Advance = no_progress
     ) -> list[tuple[str, bool]]:
         stored = self.store.put_files(paths, sizes, advance)
         return [(info.hash, info.created) for info in stored]
@@ -73,7 +70,9 @@ class StoreObjects:
     def manifest(self, digest: str) -> Manifest:
         return self.store.read_manifest(digest)
 
-    def materialize(self, items: list[tuple[str, Path, bool]], advance: Advance = _ignore) -> None:
+    def materialize(
+        self, items: list[tuple[str, Path, bool]], advance: Advance = no_progress
+    ) -> None:
         self.store.materialize(items, advance=advance)
 
 
@@ -82,7 +81,7 @@ class RemoteObjects:
         self.objects = objects
 
     def store_files(
-        self, paths: list[str], sizes: list[int], advance: Advance = _ignore
+        self, paths: list[str], sizes: list[int], advance: Advance = no_progress
     ) -> list[tuple[str, bool]]:
         with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
             hashes = [digest for digest, _ in pool.map(lambda p: hash_file(Path(p)), paths)]
@@ -115,7 +114,9 @@ class RemoteObjects:
     def manifest(self, digest: str) -> Manifest:
         return Manifest.from_bytes(self.objects.read_bytes(digest), digest)
 
-    def materialize(self, items: list[tuple[str, Path, bool]], advance: Advance = _ignore) -> None:
+    def materialize(
+        self, items: list[tuple[str, Path, bool]], advance: Advance = no_progress
+    ) -> None:
         def one(item: tuple[str, Path, bool]) -> None:
             digest, dest, executable = item
             self.objects.download_file(digest, dest)

@@ -35,6 +35,7 @@ from slipway.client._tree_scan import ScannedFile, Tree, scan, stat_file
 from slipway.config import Settings
 from slipway.errors import Conflict, InvalidInput
 from slipway.objects import Entry, Manifest, hash_bytes, hash_file
+from slipway.objects._progress import no_progress
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     import pyarrow
 
     from slipway.client._backends import Backend
-    from slipway.client._data_objects import Advance, DataObjects
+    from slipway.client._data_objects import DataObjects
     from slipway.data.diff import DatasetDiff
     from slipway.data.models import (
         DatasetList,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
         PiiColumn,
         VersionList,
     )
+    from slipway.objects._progress import Advance
 
 DEFAULT_PROJECT = "default"
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
@@ -94,11 +96,7 @@ class Progress(Protocol):
 class NoProgress:
     @contextlib.contextmanager
     def task(self, label: str, files: int, nbytes: int) -> Iterator[Advance]:
-        yield _ignore
-
-
-def _ignore(files: int, nbytes: int) -> None:
-    pass
+        yield no_progress
 
 
 class DatasetsClient:

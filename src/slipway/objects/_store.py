@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ from slipway.objects._pack import (
     SliceReader,
     pack_key,
 )
+from slipway.objects._progress import Advance, no_progress
 from slipway.objects._registry import open_backend
 
 REMOTE_WORKERS = 8
@@ -48,12 +49,6 @@ _ADVANCE_EVERY = 256  # files stored between progress reports
 # Creating files contends on the filesystem's locks: more writers than cores made a 50,000
 # file checkout half again slower (and triple the system time) on a 2-core machine.
 WRITE_WORKERS = max(2, os.cpu_count() or 2)
-# Told (files, bytes) as work completes, from worker threads: a progress bar's `advance`.
-Advance = Callable[[int, int], None]
-
-
-def _ignore(files: int, nbytes: int) -> None:
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +150,15 @@ class ObjectStore:
             read = _read_ahead([names[n] for n in small], [sizes[n] for n in small])
             for done, (n, data) in enumerate(zip(small, read, strict=True), start=1):
                 digest = hash_bytes(data)
-                infos[n] = ObjectInfo(digest, len(data), False)
-                if not (
+                created = not (
                     (writer is not None and digest in writer)
                     or self.packs.find(digest) is not None
                     or key_of(digest) in loose
-                ):
+                )
+                infos[n] = ObjectInfo(digest, len(data), created)
+                if created:
                     writer = writer or PackWriter(self.backend)
                     writer.add(digest, data)
-                    infos[n] = ObjectInfo(digest, len(data), True)
                     if writer.size >= PACK_TARGET:
                         self._publish(writer)
                         writer = None
@@ -280,7 +275,7 @@ class ObjectStore:
         once its new content is complete); the rest goes through `get_file`.
         `advance(files, bytes)` is told of the files written as it goes (a progress bar).
         """
-        tell = advance or _ignore
+        tell = advance or no_progress
         packed: dict[str, list[tuple[PackedObject, str, Path, bool]]] = {}
         others: list[tuple[str, Path, bool]] = []
         local_packs: dict[str, Path | None] = {}

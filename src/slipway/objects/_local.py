@@ -18,7 +18,7 @@ class LocalTempObject:
     def __init__(self, backend: LocalBackend) -> None:
         self._backend = backend
         self.path = backend.root / TMP_DIRNAME / uuid.uuid4().hex
-        self.file: BinaryIO = self.path.open("xb")
+        self.file: BinaryIO = self.path.open("xb+")  # + : large copies are hashed read back
 
     def commit(self, key: str) -> bool:
         final = self._backend.path(key)

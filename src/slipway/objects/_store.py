@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, TypeVar
 from slipway.config import mask_url
 from slipway.errors import IntegrityError, InvalidInput
 from slipway.objects._backend import ObjectBackend
+from slipway.objects._copy import copy_hashing
 from slipway.objects._hashing import (
     CHUNK,
     VerifyingReader,
@@ -184,7 +185,16 @@ class ObjectStore:
         not vouch for, so their content is probably new: hashing first to skip a copy would
         read every new file twice. Content already stored is discarded at commit."""
         with open(name, "rb") as f:  # noqa: PTH123
-            return self.put_stream(f, advance)
+            if not self.is_local:
+                return self.put_stream(f, advance)
+            temp = self.backend.begin_write()  # a local file, opened for reading too
+            try:
+                digest, size = copy_hashing(f.fileno(), temp.file.fileno(), advance)
+                created = temp.commit(key_of(digest))
+            except BaseException:
+                temp.abort()
+                raise
+            return ObjectInfo(digest, size, created)
 
     def put_tree(self, root: Path) -> ObjectInfo:
         """Store every file under `root` and a manifest of them; returns the manifest object."""

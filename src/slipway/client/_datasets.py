@@ -166,9 +166,6 @@ class DatasetsClient:
         project: str | None = None,
     ) -> AddResult:
         """Version a file or folder: store it, record `name@vN`, write `PATH.slipway`."""
-        from slipway.client._body import body
-        from slipway.data.models import DatasetVersion, DatasetVersionCreate
-
         target = self._inside(path)
         if not target.exists():
             raise InvalidInput(f"{path} does not exist")
@@ -197,6 +194,11 @@ class DatasetsClient:
             kind, size, count = "file", stat.size, 1
             tables = [(target.name, object_hash, target)] if _is_table(target.name) else []
         profile_hash, pii = self._profiles(tables)
+        # Imported only now: by this time the backend thread has imported them while the
+        # files were read, and importing pydantic here first would delay the reading.
+        from slipway.client._body import body
+        from slipway.data.models import DatasetVersion, DatasetVersionCreate
+
         request = body(
             DatasetVersionCreate,
             object_hash=object_hash,

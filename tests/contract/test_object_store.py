@@ -352,3 +352,23 @@ def test_a_manifest_entry_of_the_wrong_type_is_refused_on_read(field: str, value
     }
     with pytest.raises(IntegrityError, match="not a valid directory manifest"):
         Manifest.from_bytes(json.dumps(body).encode(), "f" * 64)
+
+
+def test_a_written_manifest_is_remembered_but_reads_check_the_stored_bytes(
+    store: ObjectStore,
+) -> None:
+    from slipway.objects import Entry, Manifest
+    from slipway.objects._store import REMEMBERED_MANIFESTS
+
+    data = store.put_bytes(b"payload")
+    manifests = [
+        Manifest((Entry(f"file-{n}.txt", data.hash, data.size, False),), ())
+        for n in range(REMEMBERED_MANIFESTS + 1)
+    ]
+    digests = [store.put_manifest(m).hash for m in manifests]
+    assert store.written_manifest(digests[-1]) == manifests[-1]
+    assert store.written_manifest(digests[0]) is None  # only the latest few are kept
+    corrupt(store, digests[-1], b"not a manifest")
+    assert store.written_manifest(digests[-1]) == manifests[-1]
+    with pytest.raises(IntegrityError):
+        store.read_manifest(digests[-1])  # a read goes to the store and sees the damage

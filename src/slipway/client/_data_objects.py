@@ -26,6 +26,8 @@ class DataObjects(Protocol):
 
     def store_bytes(self, data: bytes) -> str: ...
 
+    def store_manifest(self, manifest: Manifest) -> str: ...
+
     def present(self, hashes: set[str]) -> set[str]:
         """The ones the store has."""
 
@@ -63,6 +65,9 @@ class StoreObjects:
 
     def store_bytes(self, data: bytes) -> str:
         return self.store.put_bytes(data).hash
+
+    def store_manifest(self, manifest: Manifest) -> str:
+        return self.store.put_manifest(manifest).hash
 
     def present(self, hashes: set[str]) -> set[str]:
         return {h for h in hashes if self.store.exists(h)}
@@ -107,6 +112,9 @@ class RemoteObjects:
 
     def store_bytes(self, data: bytes) -> str:
         return self.objects.upload_bytes(data).hash
+
+    def store_manifest(self, manifest: Manifest) -> str:
+        return self.store_bytes(manifest.to_bytes())
 
     def present(self, hashes: set[str]) -> set[str]:
         return hashes - self.objects.missing(sorted(hashes)) if hashes else set()

@@ -183,7 +183,7 @@ class DatasetsClient:
             hashed, stored = len(todo), sum(1 for _, created in infos if created)
             entries = [Entry(f.rel, hashes[f.rel], f.stat.size, f.executable) for f in tree.files]
             manifest = Manifest(tuple(entries), tuple(tree.empty_dirs))
-            object_hash = self.objects.store_bytes(manifest.to_bytes())
+            object_hash = self.objects.store_manifest(manifest)
             self._save_snapshot(target, tree, hashes, object_hash)
             kind, size, count = "dir", manifest.size, len(entries)
             tables = [(e.path, e.hash, target / e.path) for e in entries if _is_table(e.path)]

@@ -31,7 +31,6 @@ from slipway.data.models import (
     parse_ref,
 )
 from slipway.errors import InvalidInput, NotFound
-from slipway.objects import Manifest
 from slipway.operations import operation
 from slipway.projects.models import check_name
 from slipway.projects.service import project_for
@@ -53,7 +52,9 @@ def create_dataset_version(
     if not ctx.objects.exists(body.object_hash):
         raise NotFound(f"object {body.object_hash} is not in the store; store the data first")
     if body.kind == "dir":
-        manifest = Manifest.from_bytes(ctx.objects.read_bytes(body.object_hash), body.object_hash)
+        manifest = ctx.objects.written_manifest(body.object_hash) or ctx.objects.read_manifest(
+            body.object_hash
+        )
         if (manifest.size, len(manifest.entries)) != (body.size, body.file_count):
             raise InvalidInput(
                 f"size {body.size} and file_count {body.file_count} do not match the manifest "

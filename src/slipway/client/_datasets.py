@@ -608,7 +608,7 @@ def _pointer_if_any(target: Path) -> Pointer | None:
 
 
 def _dataset_name(name: str, target: Path) -> str:
-    from slipway.projects.models import check_name
+    from slipway.projects._names import check_name
 
     try:
         return check_name(name)

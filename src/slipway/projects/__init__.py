@@ -1,5 +1,15 @@
-"""Projects service."""
+"""Projects service. Exports load on first use: the name rule alone needs no pydantic."""
 
-from slipway.projects.models import Project, ProjectCreate, ProjectPage
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slipway._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from slipway.projects.models import Project, ProjectCreate, ProjectPage
 
 __all__ = ["Project", "ProjectCreate", "ProjectPage"]
+_WHERE = dict.fromkeys(__all__, "slipway.projects.models")
+
+__getattr__ = lazy_exports(__name__, _WHERE)

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-_NAME = re.compile(NAME_PATTERN)
-NAME_RULE = "1-128 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
-
-
-def check_name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError(f"invalid name {value!r}: {NAME_RULE}")
-    return value
+from slipway.projects._names import NAME_PATTERN, NAME_RULE, check_name
 
 
 def ms_to_datetime(value: Any) -> Any:

@@ -59,7 +59,7 @@ def get_project(ctx: Context, project: str) -> Project:
 
 @operation("DELETE /projects/{project}", permission="project:admin", audit="project.delete")
 def delete_project(ctx: Context, project: str, force: bool = False) -> None:
-    """Delete a project; one holding runs or datasets needs `force`."""
+    """Delete a project; one holding runs, datasets or models needs `force`."""
     with ctx.store.write() as conn:
         entity = _require(conn, project)
         usage = rows.project_usage(conn, entity.id)

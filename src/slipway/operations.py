@@ -28,6 +28,8 @@ SERVICE_MODULES: tuple[str, ...] = (
     "slipway.blobs.service",
     "slipway.tracking.service",
     "slipway.data.service",
+    "slipway.models.service",
+    "slipway.models.evaluations",
 )
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

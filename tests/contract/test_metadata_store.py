@@ -37,6 +37,11 @@ TABLES = {
     "datasets",
     "dataset_versions",
     "lineage_edges",
+    "registered_models",
+    "model_versions",
+    "model_version_datasets",
+    "model_aliases",
+    "model_alias_history",
     "audit_events",
     "alembic_version",
 }
@@ -250,7 +255,7 @@ def test_foreign_keys_are_enforced_and_cascade(metadata_url: str) -> None:
     with pytest.raises(DBIntegrityError, match=r"(?i)foreign key"), store.write() as conn:
         conn.execute(insert(runs).values(**{**run, "id": uuid.uuid4().hex, "project_id": "0" * 32}))
     with store.write() as conn:
-        assert project_rows.project_usage(conn, owner.id) == {"runs": 1, "datasets": 0}
+        assert project_rows.project_usage(conn, owner.id) == {"runs": 1, "datasets": 0, "models": 0}
         project_rows.delete_project(conn, owner.id)
     with store.read() as conn:
         assert conn.execute(select(runs)).all() == []

@@ -1,8 +1,8 @@
 """Blobs: upload and download content-addressed objects, so remote clients can store artifacts.
 
 Uploads are verified against the hash they claim, so a client can never place content under
-another content's name. Garbage collection removes what no dataset version or run artifact
-references.
+another content's name. Garbage collection removes what no dataset version, run artifact or
+model version references.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from slipway.objects import check_hash
 from slipway.objects._gc import collect_garbage as collect_store_garbage
 from slipway.operations import operation
 from slipway.store import datasets as dataset_rows
+from slipway.store import model_registry as model_rows
 from slipway.store import runs as run_rows
 
 
@@ -48,7 +49,7 @@ def missing_objects(ctx: Context, body: HashList) -> HashList:
 
 @operation("POST /objects/gc", permission="object:admin", audit="object.gc")
 def collect_garbage(ctx: Context, body: GcRequest) -> GcResult:
-    """Remove objects no dataset version or run artifact needs (a dry run by default)."""
+    """Remove objects no dataset version, run artifact or model needs (a dry run by default)."""
     live = live_objects(ctx)
     report = collect_store_garbage(
         ctx.objects, live, grace_s=body.grace_s, dry_run=body.dry_run, now=ctx.clock() / 1000
@@ -65,6 +66,7 @@ def live_objects(ctx: Context) -> set[str]:
     with ctx.store.read() as conn:
         versions = dataset_rows.version_objects(conn)
         artifacts = run_rows.artifact_objects(conn)
+        packages = model_rows.package_hashes(conn)
     live: set[str] = set()
     manifests: dict[str, str] = {}  # hash -> what names it, for messages
     for digest, kind, profile in versions:
@@ -77,6 +79,9 @@ def live_objects(ctx: Context) -> set[str]:
         live.add(digest)
         if is_dir:
             manifests.setdefault(digest, "a run artifact")
+    for digest in packages:  # a model version's package is a folder manifest
+        live.add(digest)
+        manifests.setdefault(digest, "a model version")
     for digest, owner in sorted(manifests.items()):
         try:
             manifest = ctx.objects.read_manifest(digest)

@@ -7,7 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from slipway.projects._names import NAME_PATTERN, NAME_RULE, check_name
+# Re-exported: the services import the name rule from here.
+from slipway.projects._names import NAME_PATTERN as NAME_PATTERN
+from slipway.projects._names import NAME_RULE as NAME_RULE
+from slipway.projects._names import check_name as check_name
 
 
 def ms_to_datetime(value: Any) -> Any:

@@ -83,3 +83,66 @@ class DatasetVersionEntity:
     path: str
     profile_hash: str | None
     pii: str  # JSON list of flags
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredModelEntity:
+    id: str
+    project_id: str
+    name: str
+    description: str
+    created_by: str
+    created_at: int
+    last_version: int  # the highest number ever given (deleted versions keep theirs)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionEntity:
+    id: str
+    model_id: str
+    version: int
+    package_hash: str
+    flavor: str
+    signature: str | None  # JSON
+    description: str
+    tags: str  # JSON object
+    status: str  # "active" or "archived"
+    run_id: str | None
+    code_commit: str | None
+    pipeline_run: str | None
+    created_by: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AliasChangeEntity:
+    id: int
+    model_id: str
+    alias: str
+    version: int | None  # None: the alias was removed
+    previous_version: int | None
+    changed_by: str
+    changed_at: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationEntity:
+    id: str
+    model_version_id: str
+    task: str
+    data: str
+    rows: int
+    result: str  # JSON
+    created_by: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInputEntity:
+    """A dataset version a model version was trained on, as lineage shows it."""
+
+    dataset: str
+    version: int
+    object_hash: str
+    path: str

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from slipway.errors import AlreadyExists
 from slipway.store._prepared import Prepared
 from slipway.store.entities import ProjectEntity
-from slipway.store.schema import datasets, projects, runs
+from slipway.store.schema import datasets, projects, registered_models, runs
 
 
 def insert_project(conn: Connection, project: ProjectEntity) -> ProjectEntity:
@@ -51,9 +51,9 @@ def delete_project(conn: Connection, project_id: str) -> None:
 
 
 def project_usage(conn: Connection, project_id: str) -> dict[str, int]:
-    """How many runs and datasets a project holds (what a delete would take with it)."""
+    """How many runs, datasets and models a project holds (what a delete would take with it)."""
     counts = {}
-    for label, table in (("runs", runs), ("datasets", datasets)):
+    for label, table in (("runs", runs), ("datasets", datasets), ("models", registered_models)):
         query = select(func.count()).select_from(table).where(table.c.project_id == project_id)
         counts[label] = int(conn.execute(query).scalar_one())
     return counts

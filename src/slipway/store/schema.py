@@ -200,6 +200,118 @@ lineage_edges = Table(
     Index(None, "dst_kind", "dst_id"),
 )
 
+# -- model registry --------------------------------------------------------------------------
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", NAME, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_by", NAME, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # The highest version number ever given: numbers are never reused after a delete (history
+    # and audit events name versions), and bumping it locks the row, serializing writers.
+    Column("last_version", Integer, nullable=False, default=0, server_default="0"),
+    UniqueConstraint("project_id", "name"),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("package_hash", String(64), nullable=False),  # manifest of the package folder
+    Column("flavor", String(64), nullable=False),
+    Column("signature", Text, nullable=True),  # JSON
+    Column("description", Text, nullable=False, default=""),
+    Column("tags", Text, nullable=False, default="{}", server_default="{}"),  # JSON object
+    Column("status", String(16), nullable=False, default="active", server_default="active"),
+    # A purged run leaves the version in place: the model outlives the run that trained it.
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    Column("code_commit", String(64), nullable=True),
+    Column("pipeline_run", NAME, nullable=True),
+    Column("created_by", NAME, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("model_id", "version"),
+    Index(None, "package_hash"),
+    Index(None, "run_id"),
+)
+
+# Lineage: the dataset versions a model version was trained on. Both sides cascade: deleting a
+# project removes its datasets and models in one statement, and PostgreSQL checks a plain
+# foreign key before the cascade on the other side has removed the row naming it.
+model_version_datasets = Table(
+    "model_version_datasets",
+    metadata,
+    Column(
+        "model_version_id",
+        ID,
+        ForeignKey("model_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "dataset_version_id",
+        ID,
+        ForeignKey("dataset_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index(None, "dataset_version_id"),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column(
+        "model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("alias", String(64), primary_key=True),
+    # The service refuses to delete a version an alias points at; the cascade is for deleting
+    # a whole project, which removes both in one statement (see model_version_datasets).
+    Column(
+        "model_version_id",
+        ID,
+        ForeignKey("model_versions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Index(None, "model_version_id"),
+)
+
+model_alias_history = Table(
+    "model_alias_history",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False),
+    Column("alias", String(64), nullable=False),
+    # Version numbers, not row ids: history outlives deleted versions. NULL version = removed.
+    Column("version", Integer, nullable=True),
+    Column("previous_version", Integer, nullable=True),
+    Column("changed_by", NAME, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Index(None, "model_id", "id"),
+)
+
+model_evaluations = Table(
+    "model_evaluations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column(
+        "model_version_id", ID, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("task", String(16), nullable=False),
+    Column("data", String(1024), nullable=False),  # what was scored: a dataset ref or a label
+    Column("rows", BigInteger, nullable=False),
+    Column("result", Text, nullable=False),  # JSON: metrics, confusion matrix, slices, latency
+    Column("created_by", NAME, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "model_version_id", "created_at"),
+)
+
 audit_events = Table(
     "audit_events",
     metadata,

@@ -1,0 +1,24 @@
+"""Models: packages and flavors, signatures, the registry (versions, aliases, lineage).
+
+`import slipway as sw; sw.models.log_model(...)` reaches this package, since `slipway.models`
+is its name. The SDK's model functions (log_model, load, get_version, set_alias,
+list_versions, evaluate) live in `slipway.sdk.models` and are served from here on first use
+(PEP 562): the service modules of this package never import the SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+SDK_FUNCTIONS = ("log_model", "load", "get_version", "set_alias", "list_versions", "evaluate")
+
+
+def __getattr__(name: str) -> Any:
+    if name in SDK_FUNCTIONS:
+        return getattr(importlib.import_module("slipway.sdk.models"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *SDK_FUNCTIONS])

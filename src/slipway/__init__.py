@@ -43,6 +43,8 @@ _LAZY = {
     "download_artifacts": "slipway.sdk",
     "Settings": "slipway.config",
     "data": "slipway",  # the package slipway.data, whose SDK functions load on first use
+    "models": "slipway",  # likewise slipway.models
+    "evaluate": "slipway.sdk.models",
 }
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "delete_run",
     "download_artifacts",
     "end_run",
+    "evaluate",
     "flush",
     "get_metric_history",
     "get_project",
@@ -73,6 +76,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "models",
     "search_runs",
     "set_tag",
     "set_tags",
@@ -81,7 +85,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from slipway import data
+    from slipway import data, models
     from slipway.client import Client
     from slipway.config import Settings, load_settings
     from slipway.sdk import (
@@ -113,14 +117,15 @@ if TYPE_CHECKING:
         start_run,
         using,
     )
+    from slipway.sdk.models import evaluate
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'slipway' has no attribute {name!r}")
-    if name == "data":
-        value: Any = importlib.import_module("slipway.data")
+    if name in ("data", "models"):
+        value: Any = importlib.import_module(f"slipway.{name}")
     else:
         value = getattr(importlib.import_module(module), name)
     globals()[name] = value

@@ -19,6 +19,7 @@ COMMANDS = {
     "projects": "slipway.cli._projects:projects",
     "runs": "slipway.cli._runs:runs",
     "data": "slipway.cli._data:data",
+    "model": "slipway.cli._models:model",
 }
 SUMMARIES = {
     "init": "Create a workspace (.slipway/) in this folder.",
@@ -28,6 +29,7 @@ SUMMARIES = {
     "projects": "Create, list, show and delete projects.",
     "runs": "List, show, compare, delete and reproduce runs.",
     "data": "Version datasets: add, status, checkout, diff, push, pull, gc, remotes.",
+    "model": "Model registry: list, versions, show, alias, history, archive, delete, lineage.",
 }
 
 

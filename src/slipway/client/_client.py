@@ -10,6 +10,7 @@ from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
 from slipway.client._batcher import Batcher
 from slipway.client._body import body
 from slipway.client._datasets import DatasetsClient
+from slipway.client._models import ModelsClient
 from slipway.client._objects import ObjectsClient
 from slipway.client._runs import RunsClient
 from slipway.config import Settings, load_settings
@@ -26,6 +27,7 @@ class Client:
         self.objects = ObjectsClient(backend)
         self._settings = settings
         self._datasets: DatasetsClient | None = None
+        self._models: ModelsClient | None = None
         self._batcher: Batcher | None = None
         self._batcher_lock = threading.Lock()
 
@@ -53,6 +55,13 @@ class Client:
                 self._settings = embedded.ctx.settings if embedded else load_settings()
             self._datasets = DatasetsClient(self._settings, self.backend)
         return self._datasets
+
+    @property
+    def models(self) -> ModelsClient:
+        """The model registry: log, load, aliases (made on first use)."""
+        if self._models is None:
+            self._models = ModelsClient(self.datasets.settings, self.backend, self.datasets)
+        return self._models
 
     @property
     def mode(self) -> str:

@@ -42,6 +42,8 @@ TABLES = {
     "model_version_datasets",
     "model_aliases",
     "model_alias_history",
+    "model_approvals",
+    "model_promotions",
     "audit_events",
     "alembic_version",
 }

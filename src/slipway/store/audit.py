@@ -41,6 +41,19 @@ def pending(event: PendingEvent) -> Iterator[PendingEvent]:
         _pending.reset(token)
 
 
+def annotate(*, detail: str | None = None, outcome: str | None = None) -> None:
+    """Change what the running operation's audit event records, before the write transaction
+    that carries it commits: for an operation whose outcome is only known as it runs (a
+    promotion refused by its gates, or forced past them)."""
+    event = _pending.get()
+    if event is None or event.written:
+        return
+    if detail is not None:
+        event.detail = detail if len(detail) <= 4000 else f"{detail[:3900]}... (cut)"
+    if outcome is not None:
+        event.outcome = outcome
+
+
 def take_pending() -> PendingEvent | None:
     event = _pending.get()
     return event if event is not None and not event.written else None

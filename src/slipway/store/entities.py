@@ -139,6 +139,29 @@ class EvaluationEntity:
 
 
 @dataclass(frozen=True, slots=True)
+class ApprovalEntity:
+    id: str
+    model_version_id: str
+    principal: str
+    note: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionEntity:
+    id: str
+    model_id: str
+    alias: str
+    version: int
+    previous_version: int | None
+    forced: bool
+    reason: str
+    report: str  # JSON
+    promoted_by: str
+    promoted_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class DatasetInputEntity:
     """A dataset version a model version was trained on, as lineage shows it."""
 

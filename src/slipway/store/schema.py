@@ -312,6 +312,38 @@ model_evaluations = Table(
     Index(None, "model_version_id", "created_at"),
 )
 
+# One approval per principal per version: approving again changes nothing.
+model_approvals = Table(
+    "model_approvals",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column(
+        "model_version_id", ID, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("principal", NAME, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("model_version_id", "principal"),
+)
+
+# Promotions through the gates (forced ones too) with the report they passed or overrode.
+# Version numbers, as in the alias history: the record outlives a deleted version.
+model_promotions = Table(
+    "model_promotions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("model_id", ID, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False),
+    Column("alias", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("previous_version", Integer, nullable=True),
+    Column("forced", Boolean, nullable=False, default=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("report", Text, nullable=False),  # JSON: the GateReport
+    Column("promoted_by", NAME, nullable=False),
+    Column("promoted_at", BigInteger, nullable=False),
+    Index(None, "model_id", "version"),
+)
+
 audit_events = Table(
     "audit_events",
     metadata,

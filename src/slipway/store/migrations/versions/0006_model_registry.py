@@ -1,5 +1,5 @@
-"""model registry: registered models, versions, their datasets, aliases, alias history and
-evaluations
+"""model registry: registered models, versions, their datasets, aliases, alias history,
+evaluations, approvals and promotions
 
 Revision ID: 0006
 Revises: 0005
@@ -167,10 +167,55 @@ def upgrade() -> None:
         "model_evaluations",
         ["model_version_id", "created_at"],
     )
+    op.create_table(
+        "model_approvals",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("model_version_id", ID, nullable=False),
+        sa.Column("principal", NAME, nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_version_id"],
+            ["model_versions.id"],
+            name=op.f("fk_model_approvals_model_version_id_model_versions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_model_approvals")),
+        sa.UniqueConstraint(
+            "model_version_id",
+            "principal",
+            name=op.f("uq_model_approvals_model_version_id_principal"),
+        ),
+    )
+    op.create_table(
+        "model_promotions",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("model_id", ID, nullable=False),
+        sa.Column("alias", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("previous_version", sa.Integer(), nullable=True),
+        sa.Column("forced", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("report", sa.Text(), nullable=False),
+        sa.Column("promoted_by", NAME, nullable=False),
+        sa.Column("promoted_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_id"],
+            ["registered_models.id"],
+            name=op.f("fk_model_promotions_model_id_registered_models"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_model_promotions")),
+    )
+    op.create_index(
+        op.f("ix_model_promotions_model_id_version"), "model_promotions", ["model_id", "version"]
+    )
 
 
 def downgrade() -> None:
     for table, indexes in (
+        ("model_promotions", ["ix_model_promotions_model_id_version"]),
+        ("model_approvals", []),
         ("model_evaluations", ["ix_model_evaluations_model_version_id_created_at"]),
         ("model_version_datasets", ["ix_model_version_datasets_dataset_version_id"]),
         ("model_aliases", ["ix_model_aliases_model_version_id"]),

@@ -443,8 +443,11 @@ def test_models_no_flavor_takes_and_unknown_flavors_are_refused(tmp_path: Path) 
         save_package({"weights": [1, 2]}, tmp_path / "a")
     assert "sklearn: a fitted scikit-learn estimator" in caught.value.detail
     assert "pyfunc: a slipway.models.flavors.PythonModel subclass" in caught.value.detail
-    with pytest.raises(InvalidInput, match="unknown flavor 'xgboost'; flavors are pyfunc, sklearn"):
-        save_package(Ridge(), tmp_path / "b", flavor="xgboost")
+    with pytest.raises(
+        InvalidInput,
+        match="unknown flavor 'caffe'; flavors are lightgbm, onnx, pyfunc, sklearn, torch, xgboost",
+    ):
+        save_package(Ridge(), tmp_path / "b", flavor="caffe")
     with pytest.raises(InvalidInput, match="not fitted"):
         save_package(Ridge(), tmp_path / "c")
     with pytest.raises(InvalidInput, match="the pyfunc flavor cannot package a Ridge"):

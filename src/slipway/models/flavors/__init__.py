@@ -58,9 +58,36 @@ class _Entry(NamedTuple):
 
 
 # Detection tries flavors in this order, the most specific first: xgboost's and lightgbm's
-# estimators are scikit-learn estimators too, so their flavors will go above "sklearn"
-# (as will onnx and torch); "pyfunc" stays last, since it takes any class with `predict`.
+# wrappers are scikit-learn estimators too (and their boosters have `predict`), so their flavors
+# come before "sklearn"; onnx and torch take their libraries' own types; "pyfunc" stays last,
+# since it takes any class with `predict`. Each flavor's `accepts` looks only at modules already
+# imported, so detection imports none of these libraries.
 _FLAVORS: dict[str, _Entry] = {
+    "xgboost": _Entry(
+        "slipway.models.flavors._xgboost:XGBoostFlavor",
+        ("xgboost",),
+        "xgboost",
+        "an xgboost Booster, or a fitted XGBClassifier, XGBRegressor, XGBRanker or XGBRF*",
+    ),
+    "lightgbm": _Entry(
+        "slipway.models.flavors._lightgbm:LightGBMFlavor",
+        ("lightgbm",),
+        "lightgbm",
+        "a lightgbm Booster, or a fitted LGBMClassifier, LGBMRegressor or LGBMRanker",
+    ),
+    "onnx": _Entry(
+        "slipway.models.flavors._onnx:OnnxFlavor",
+        # Loading needs only onnxruntime; whoever saves a ModelProto has onnx already.
+        ("onnxruntime",),
+        "onnx",
+        "an onnx.ModelProto",
+    ),
+    "torch": _Entry(
+        "slipway.models.flavors._torch:TorchFlavor",
+        ("torch",),
+        "torch",
+        "a TorchScript module, or a torch.nn.Module whose init_args() rebuild it",
+    ),
     "sklearn": _Entry(
         "slipway.models.flavors._sklearn:SklearnFlavor",
         ("sklearn", "skops"),

@@ -201,3 +201,26 @@ def test_an_array_with_a_null_or_the_wrong_width_is_refused() -> None:
 def test_unreadable_input_is_refused_clearly(given: object, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         Signature([ColumnSpec("0", "float")]).validate(given)
+
+
+def test_a_frame_that_already_fits_gives_what_the_long_way_gives() -> None:
+    frame = pd.DataFrame(
+        {
+            "b": np.array([1.5, 2.5]),
+            "a": np.array([3, 4], dtype="int64"),
+            "c": pd.array([1, None], dtype="Int64"),
+            "d": np.array([True, False]),
+        }
+    )
+    signature = infer_signature(frame[["a", "b", "c", "d"]])
+    fast = signature.validate(frame)  # dtypes fit: passed on, columns put in order
+    slow = signature.validate(frame.to_dict(orient="records"))  # converted value by value
+    assert list(fast.columns) == ["a", "b", "c", "d"]
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_a_null_in_a_fitting_float_column_is_still_refused_by_name() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0], "y": [0.5, 1.5]})
+    signature = infer_signature(frame)
+    with pytest.raises(InvalidInput, match="'y' \\(float\\) is not nullable but row 1 is null"):
+        signature.validate(frame.assign(y=[0.5, np.nan]))

@@ -118,6 +118,8 @@ class Signature:
         Every problem found is reported in one InvalidInput naming the columns.
         """
         fast = self._fast_array(data)
+        if fast is None:
+            fast = self._fast_frame(data)
         if fast is not None:
             return fast
         pd = importlib.import_module("pandas")
@@ -152,6 +154,28 @@ class Signature:
         shown = ", ".join(c.describe() for c in self.inputs[:_SHOWN])
         more = len(self.inputs) - _SHOWN
         return shown + (f", ... and {more} more" if more > 0 else "")
+
+    def _fast_frame(self, data: Any) -> Any:
+        """A DataFrame whose columns already have the exact dtypes validation would give
+        (numbers and booleans), passed on as it is; None to go the long way. Serving sends
+        one row at a time: converting column by column cost ~100 us a column."""
+        if type(data).__name__ != "DataFrame" or not type(data).__module__.startswith("pandas"):
+            return None
+        names = [c.name for c in self.inputs]
+        columns = list(data.columns)
+        if len(columns) != len(names) or set(columns) != self._names or len(data) == 0:
+            return None
+        dtypes = dict(zip(columns, (d.name for d in data.dtypes), strict=True))
+        floats = []
+        for spec in self.inputs:
+            if dtypes[spec.name] != _EXACT.get((spec.type, spec.nullable)):
+                return None
+            if spec.type == "float" and not spec.nullable:
+                floats.append(columns.index(spec.name))
+        if floats and _has_nan(data, floats, all_floats=set(dtypes.values()) == {"float64"}):
+            return None  # the long way names the column and the row
+        frame = data if columns == names else data[names]
+        return frame if self.input_format == "dataframe" else _to_array(frame, self.inputs)
 
     def _fast_array(self, data: Any) -> Any:
         """A numeric array that already fits, converted without pandas; None to go the long way."""
@@ -336,6 +360,23 @@ def _conform(series: Any, spec: ColumnSpec) -> tuple[Any, str | None]:
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. datetimes mixing time zones
         return None, f"column {spec.name!r} cannot be read as {spec.type}: {exc}"
 
+
+def _has_nan(frame: Any, positions: list[int], *, all_floats: bool) -> bool:
+    np = importlib.import_module("numpy")
+    if all_floats:  # one block: a view, no copy
+        return bool(np.isnan(frame.to_numpy()[:, positions]).any())
+    return any(bool(np.isnan(frame.iloc[:, i].to_numpy()).any()) for i in positions)
+
+
+# The dtype `_convert` gives each (type, nullable): a column that has it needs no conversion.
+_EXACT = {
+    ("float", False): "float64",
+    ("float", True): "float64",
+    ("integer", False): "int64",
+    ("integer", True): "Int64",
+    ("boolean", False): "bool",
+    ("boolean", True): "boolean",
+}
 
 # What each column type takes, by the kind of values given.
 _ACCEPTS: dict[str, frozenset[str]] = {

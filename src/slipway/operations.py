@@ -30,6 +30,8 @@ SERVICE_MODULES: tuple[str, ...] = (
     "slipway.data.service",
     "slipway.models.service",
     "slipway.models.evaluations",
+    "slipway.models.promotion",
+    "slipway.models.card",
 )
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,31 +16,11 @@ import pandas as pd
 import pytest
 
 import slipway as sw
-from slipway.client import Client, HttpBackend
+from slipway.client import Client
 from slipway.config import load_settings
 from slipway.errors import Conflict, InvalidInput
-from tests.conftest import clean_env, settings_for, start_server
-from tests.data.conftest import Cli, cli_runner
-
-
-@pytest.fixture(params=["embedded", "remote"])
-def client(request: pytest.FixtureRequest, workspace: Path, sqlite_url: str) -> Iterator[Client]:
-    if request.param == "remote":
-        server = start_server(workspace, clean_env(SLIPWAY_METADATA_URL=sqlite_url))
-        settings = load_settings(workspace / ".slipway", env={"SLIPWAY_SERVER": server.url})
-        made = Client(HttpBackend(server.url), settings)
-        yield made
-        made.close()
-        server.stop()
-        return
-    made = Client.from_settings(settings_for(workspace, sqlite_url))
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    return cli_runner(capsys)
+from tests.conftest import clean_env
+from tests.data.conftest import Cli
 
 
 def churn_data(rows: int = 400) -> tuple[pd.DataFrame, np.ndarray]:
@@ -235,4 +214,25 @@ def test_a_tampered_package_cache_is_replaced_not_loaded(workspace: Path) -> Non
     again = client.models.load("churn@v1")
     np.testing.assert_array_equal(again.predict(frame), model.predict(frame))
     assert not marker.exists()
+    client.close()
+
+
+def test_the_sdk_approves_and_promotes_through_the_gates_file(workspace: Path) -> None:
+    model, frame = train()
+    test, label = churn_data(200)
+    test.assign(label=label).to_csv(workspace / "holdout.csv", index=False)
+    (workspace / "slipway.gates.yaml").write_text(
+        "models:\n  churn:\n    evaluation_data: holdout.csv\n"
+        "    min_metrics: {accuracy: 0.5}\n    approvals: {required: 1}\n"
+    )
+    client = Client.from_settings(load_settings(workspace / ".slipway"))
+    with sw.using(client):
+        sw.models.log_model(model, "churn", input_example=frame.head(2))
+        sw.evaluate("churn@v1", "holdout.csv", target="label")
+        refused = sw.models.promote("churn", 1)
+        assert not refused.promoted
+        assert [r.rule for r in refused.results if not r.passed] == ["approvals.required"]
+        sw.models.approve("churn", 1, note="looked at the slices")
+        assert sw.models.promote("churn", 1).promoted
+        assert sw.models.get_version("churn@champion").version == 1
     client.close()

@@ -268,3 +268,121 @@ def _print_evaluation(found: Evaluation) -> None:
     for s in found.slices:
         shown = ", ".join(f"{k}={v:.3f}" for k, v in s["metrics"].items() if isinstance(v, float))
         click.echo(f"  slice {s['column']}={s['value']} ({s['rows']} rows): {shown}")
+
+
+from slipway.cli._model_card import card as _card  # noqa: E402
+
+model.add_command(_card)
+
+
+@model.command("to-onnx")
+@click.argument("ref")
+@click.option("--name", default=None, help="Register under this model (default: REF's model).")
+@PROJECT
+@click.pass_context
+def to_onnx(ctx: click.Context, ref: str, name: str | None, project: str | None) -> None:
+    """Convert a scikit-learn version to ONNX, checked to predict the same, as a new version."""
+    made = models(ctx).to_onnx(ref, name=name, project=project)
+    click.echo(f"{made.ref}  (onnx, converted from {made.tags.get('converted_from', ref)})")
+
+
+# -- promotion gates: approve, promote (see `slipway check` for CI) ------------------------
+
+
+@model.command()
+@click.argument("name")
+@click.argument("version", type=int)
+@click.option("--note", default="", help="What you checked (kept with the approval).")
+@PROJECT
+@click.pass_context
+def approve(ctx: click.Context, name: str, version: int, note: str, project: str | None) -> None:
+    """Approve NAME version VERSION for promotion, as yourself (once per person)."""
+    found = models(ctx).approve(name, version, note=note, project=project)
+    if found.created:
+        click.echo(f"{found.model} approved by {found.approved_by}")
+    else:
+        when = stamp(found.approved_at)
+        click.echo(f"{found.model}: {found.approved_by} already approved it at {when}")
+
+
+@model.command()
+@click.argument("ref")
+@PROJECT
+@click.pass_context
+def approvals(ctx: click.Context, ref: str, project: str | None) -> None:
+    """Who approved a version, oldest first."""
+    kept = models(ctx).approvals(ref, project=project)
+    if not kept:
+        click.echo(f"{ref}: no approvals yet (`slipway model approve NAME VERSION`)")
+    for a in kept:
+        note = f"  {a.note}" if a.note else ""
+        click.echo(f"{a.model}  {stamp(a.approved_at)}  {a.approved_by}{note}")
+
+
+@model.command()
+@click.argument("name")
+@click.argument("version", type=int)
+@click.option("--to", "alias", help="The alias to move (default: the policy's, else champion).")
+@click.option("--force", is_flag=True, help="Move it even though gates fail (needs --reason).")
+@click.option("--reason", default="", help="Why; kept in the alias history and the audit log.")
+@click.option(
+    "--gates",
+    "gates_file",
+    type=click.Path(dir_okay=False),
+    help="Gates file (default: the nearest slipway.gates.yaml up from here).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@PROJECT
+@click.pass_context
+def promote(
+    ctx: click.Context,
+    name: str,
+    version: int,
+    alias: str | None,
+    force: bool,
+    reason: str,
+    gates_file: str | None,
+    as_json: bool,
+    project: str | None,
+) -> None:
+    """Move an alias to NAME version VERSION if it passes NAME's gates.
+
+    Exits 0 when the alias moved, 1 when the gates refused (then nothing changed).
+    """
+    from slipway.cli._check import print_report
+
+    report = models(ctx).promote(
+        name,
+        version,
+        alias=alias,
+        force=force,
+        reason=reason,
+        gates_file=gates_file,
+        project=project,
+    )
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        print_report(report)
+    if not report.promoted:
+        raise click.exceptions.Exit(1)
+
+
+@model.command()
+@click.argument("ref")
+@PROJECT
+@click.pass_context
+def promotions(ctx: click.Context, ref: str, project: str | None) -> None:
+    """How a version went through the gates (forced promotions too), newest first."""
+    kept = models(ctx).promotions(ref, project=project)
+    if not kept:
+        click.echo(f"{ref}: never promoted through gates")
+    for p in kept:
+        before = f"v{p.previous_version}" if p.previous_version is not None else "-"
+        how = "FORCED" if p.forced else "gates passed"
+        click.echo(
+            f"{p.model} -> {p.alias} (was {before})  {stamp(p.promoted_at)}  {p.promoted_by}"
+        )
+        click.echo(f"  {how}: {len(p.report.results)} rules, {len(p.report.failures)} failed")
+        if p.reason:
+            click.echo(f"  reason: {p.reason}")

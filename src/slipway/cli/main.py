@@ -20,6 +20,8 @@ COMMANDS = {
     "runs": "slipway.cli._runs:runs",
     "data": "slipway.cli._data:data",
     "model": "slipway.cli._models:model",
+    "check": "slipway.cli._check:check",
+    "ci": "slipway.cli._ci:ci",
 }
 SUMMARIES = {
     "init": "Create a workspace (.slipway/) in this folder.",
@@ -30,6 +32,8 @@ SUMMARIES = {
     "runs": "List, show, compare, delete and reproduce runs.",
     "data": "Version datasets: add, status, checkout, diff, push, pull, gc, remotes.",
     "model": "Model registry: list, versions, show, alias, history, archive, delete, lineage.",
+    "check": "Check every model's promotion gates (slipway.gates.yaml), for CI.",
+    "ci": "Write a CI workflow that runs `slipway check`.",
 }
 
 

@@ -3,33 +3,33 @@
 A model version is a package folder (`slipway.models._package`) stored in the object store as
 a tree, like a dataset folder: its manifest's hash is what the registry records. Loading
 materializes the package once into the workspace's cache (verified object by object) and
-reads it from there, so a second `load` of the same version touches no object.
+reads it from there, checked against its hash (`_model_packages`); evaluation's data and
+scoring helpers are in `_model_evaluation`.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from slipway.client._body import body
+from slipway.client._model_evaluation import frame_of, scorer_of
+from slipway.client._model_packages import cached_package, store_folder, vouched_types
 from slipway.config import Settings
 from slipway.errors import InvalidInput
-from slipway.objects import Entry, Manifest, hash_file
-from slipway.objects._manifest import walk
 
 if TYPE_CHECKING:
-    import pandas as pd  # type: ignore[import-untyped]
-
     from slipway.client._backends import Backend
     from slipway.client._data_objects import DataObjects
     from slipway.client._datasets import DatasetsClient
-    from slipway.models._evaluate import Scorer
+    from slipway.models._gates_file import GatesFile
     from slipway.models._package import PackagedModel
     from slipway.models._signature import Signature
+    from slipway.models.card import ModelCard
+    from slipway.models.gates import Approval, GatePolicy, GateReport, Promotion
     from slipway.models.models import (
         AliasChange,
         Evaluation,
@@ -93,7 +93,7 @@ class ModelsClient:
                 requirements=requirements,
                 code_paths=[Path(p) for p in code_paths],
             )
-            package_hash = self._store_folder(folder)
+            package_hash = store_folder(self.objects, folder)
         request = body(
             ModelVersionCreate,
             package_hash=package_hash,
@@ -109,17 +109,6 @@ class ModelsClient:
             "create_model_version", project=_project(project), name=name, body=request
         )
         return cast("ModelVersion", found)
-
-    def _store_folder(self, folder: Path) -> str:
-        files, empty = walk(folder)
-        paths = [str(path) for _, path, _ in files]
-        sizes = [os.stat(p).st_size for p in paths]  # noqa: PTH116
-        stored = self.objects.store_files(paths, sizes)
-        entries = tuple(
-            Entry(rel, digest, size, executable)
-            for (rel, _, executable), (digest, _), size in zip(files, stored, sizes, strict=True)
-        )
-        return self.objects.store_manifest(Manifest(entries, tuple(empty)))
 
     def set_alias(
         self, name: str, version: int, alias: str, *, reason: str = "", project: str | None = None
@@ -197,7 +186,7 @@ class ModelsClient:
 
         version = self.get_version(ref, project=project)
         folder = self.package_path(version)
-        vouched = _vouched_types(read_package_meta(folder).flavor_data)
+        vouched = vouched_types(read_package_meta(folder).flavor_data)
         return load_package(folder, trusted_types=[*vouched, *trusted_types])
 
     def evaluate(
@@ -221,8 +210,8 @@ class ModelsClient:
 
         version = self.get_version(ref, project=project)
         loaded = self.load(version.ref, project=version.project, trusted_types=trusted_types)
-        frame, label = self._frame(data, version.project)
-        result = evaluate_frame(_scorer(loaded), frame, target=target, task=task, slices=slices)
+        frame, label = frame_of(data, self.datasets, version.project)
+        result = evaluate_frame(scorer_of(loaded), frame, target=target, task=task, slices=slices)
         request = body(
             EvaluationCreate,
             task=result.task,
@@ -246,89 +235,195 @@ class ModelsClient:
         found = self.backend.call("list_model_evaluations", project=_project(project), ref=ref)
         return list(found.evaluations)
 
-    def _frame(self, data: Any, project: str) -> tuple[pd.DataFrame, str]:
-        """(the data as a DataFrame, what to call it in the record)."""
-        import pandas as pd
+    def package_path(self, version: ModelVersion) -> Path:
+        """The version's package folder in the workspace cache (see `cached_package`)."""
+        return cached_package(self.objects, self.settings.workspace, version.package_hash)
 
-        if isinstance(data, pd.DataFrame):
-            return data, "a DataFrame"
-        if hasattr(data, "to_pandas") and hasattr(data, "schema"):
-            return data.to_pandas(), "an Arrow table"
-        if isinstance(data, str | Path) and Path(data).is_file():
-            path = Path(data)
-            if path.name.endswith((".parquet", ".pq")):
-                return pd.read_parquet(path), path.name
-            return pd.read_csv(path, sep="\t" if path.name.endswith(".tsv") else ","), path.name
-        if isinstance(data, str) and self.datasets is not None:
-            table = self.datasets.load_table(data, project=project)
-            return table.to_pandas(), data
-        raise InvalidInput(
-            "evaluation data must be a pandas DataFrame, a pyarrow Table, a CSV or Parquet "
-            f"file, or a dataset version NAME@vN; got {type(data).__name__}"
+    def to_onnx(
+        self, ref: str, *, name: str | None = None, project: str | None = None
+    ) -> ModelVersion:
+        """Convert scikit-learn version `ref` to ONNX and register it as the next version of
+        `name` (default: the same model), tagged converted_from=REF, with the same signature.
+
+        The ONNX graph is kept only if onnxruntime predicts as scikit-learn does on the
+        version's input example and rows generated from it (see `slipway.models._onnx`).
+        """
+        from slipway.models._onnx import convert
+
+        version = self.get_version(ref, project=project)
+        if version.flavor != "sklearn":
+            article = "an" if version.flavor[:1] in "aeiou" else "a"
+            raise InvalidInput(
+                f"{version.ref} is {article} {version.flavor} model; only scikit-learn models "
+                "convert to ONNX"
+            )
+        loaded = self.load(version.ref, project=version.project)
+        converted = convert(loaded, source=version.ref)
+        return self.log_model(
+            converted.model,
+            name or version.name,
+            project=version.project,
+            flavor="onnx",
+            input_example=loaded.input_example(),
+            signature=loaded.signature,
+            # Same weights, same lineage: the converted version was trained where its source was.
+            run_id=version.run_id,
+            datasets=version.datasets,
+            code_commit=version.code_commit,
+            description=(
+                f"{version.ref} converted to ONNX (computing in {converted.precision}), "
+                f"checked against scikit-learn on {converted.rows_checked} rows"
+            ),
+            tags={"converted_from": version.ref},
         )
 
-    def package_path(self, version: ModelVersion) -> Path:
-        """The version's package folder in the workspace cache, materialized once and checked
-        against the registered hash every time (the cache is an ordinary folder)."""
-        cached = self.settings.workspace / "cache" / "models" / version.package_hash
-        manifest = self.objects.manifest(version.package_hash)
-        if cached.exists():
-            if _matches(cached, manifest):
-                return cached
-            shutil.rmtree(cached)  # changed since: materialize it again
-        staging = cached.with_name(f".{version.package_hash}.{os.getpid()}.tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        items = [(e.hash, staging / e.path, e.executable) for e in manifest.entries]
-        self.objects.materialize(items)  # each object verified before it lands
-        for folder in manifest.empty_dirs:
-            (staging / folder).mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(staging, cached)  # complete or absent: a crash leaves only the staging
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)  # another process won the race
-        return cached
+    # -- model cards ---------------------------------------------------------------------------
 
+    def card(self, ref: str, *, project: str | None = None) -> ModelCard:
+        """Every fact a model card shows about version `ref`, in one call; render it with
+        `slipway.models._card_render.to_markdown` or `to_html`."""
+        found = self.backend.call("get_model_card", project=_project(project), ref=ref)
+        return cast("ModelCard", found)
 
-def _matches(folder: Path, manifest: Manifest) -> bool:
-    """Whether `folder` holds exactly the manifest's files with their content."""
-    expected = {e.path: e.hash for e in manifest.entries}
-    found = [p for p in folder.rglob("*") if p.is_file() or p.is_symlink()]
-    if len(found) != len(expected):
-        return False
-    for path in found:
-        rel = path.relative_to(folder).as_posix()
-        if path.is_symlink() or expected.get(rel) != hash_file(path)[0]:
-            return False
-    return True
+    def set_card(
+        self,
+        ref: str,
+        *,
+        intended_use: str | None = None,
+        limitations: str | None = None,
+        project: str | None = None,
+    ) -> ModelVersion:
+        """Store the card's text on version `ref` (as the reserved tags `card.intended_use`
+        and `card.limitations`); None leaves a text as it is, "" removes it."""
+        from slipway.models.card import CARD_TAGS
+        from slipway.models.models import ModelVersionUpdate
 
+        given = {
+            key: text.strip()
+            for key, text in (("intended_use", intended_use), ("limitations", limitations))
+            if text is not None
+        }
+        if not given:
+            raise InvalidInput("give intended_use, limitations or both (an empty text removes it)")
+        version = self.get_version(ref, project=project)
+        request = body(
+            ModelVersionUpdate,
+            set_tags={CARD_TAGS[key]: text for key, text in given.items() if text},
+            remove_tags=[CARD_TAGS[key] for key, text in given.items() if not text],
+        )
+        found = self.backend.call(
+            "update_model_version",
+            project=version.project,
+            name=version.name,
+            version=version.version,
+            body=request,
+        )
+        return cast("ModelVersion", found)
 
-def _vouched_types(flavor_data: dict[str, Any]) -> list[str]:
-    """What the package's author trusted by saving it: the types its skops file needed, or
-    its pyfunc class."""
-    if "untrusted_types" in flavor_data:
-        return [str(t) for t in flavor_data["untrusted_types"]]
-    if "class" in flavor_data:
-        return [str(flavor_data["class"])]
-    return []
+    # -- promotion gates -----------------------------------------------------------------------
 
+    def approve(
+        self, name: str, version: int, *, note: str = "", project: str | None = None
+    ) -> Approval:
+        """Approve `name` version `version` for promotion, as this client's principal (once
+        per principal: approving again returns the first approval)."""
+        from slipway.models.gates import ApprovalCreate
 
-def _scorer(loaded: PackagedModel) -> Scorer:
-    """Predictions through the package (input checked by its signature); class probabilities
-    too when the model is a classifier that gives them."""
-    from slipway.models._evaluate import Scorer
+        found = self.backend.call(
+            "approve_model_version",
+            project=_project(project),
+            name=name,
+            version=version,
+            body=body(ApprovalCreate, note=note),
+        )
+        return cast("Approval", found)
 
-    raw, signature = loaded.model, loaded.signature
-    inputs = [c.name for c in signature.inputs] if signature is not None else None
-    proba = getattr(raw, "predict_proba", None) if loaded.flavor == "sklearn" else None
-    classes = getattr(raw, "classes_", None)
-    if proba is None or classes is None:
-        return Scorer(loaded.predict, inputs=inputs)
+    def approvals(self, ref: str, *, project: str | None = None) -> list[Approval]:
+        found = self.backend.call("list_model_approvals", project=_project(project), ref=ref)
+        return list(found.approvals)
 
-    def probabilities(data: Any) -> Any:
-        return proba(signature.validate(data) if signature is not None else data)
+    def promote(
+        self,
+        name: str,
+        version: int,
+        *,
+        alias: str | None = None,
+        force: bool = False,
+        reason: str = "",
+        gates_file: str | Path | GatesFile | None = None,
+        policy: GatePolicy | None = None,
+        project: str | None = None,
+    ) -> GateReport:
+        """Move `alias` (default: the policy's, 'champion') to the version if it passes the
+        gates of `name` in slipway.gates.yaml (the nearest one up from the current folder,
+        else the workspace's folder's; or `gates_file`, or `policy`).
 
-    return Scorer(loaded.predict, probabilities, list(classes), inputs)
+        A refusal raises nothing: the report says `promoted` False and names the failed
+        rules. `force=True` moves the alias anyway and needs a `reason`.
+        """
+        from slipway.models.gates import FORCE_NEEDS_REASON, PromotionRequest
+
+        if force and not reason.strip():
+            raise InvalidInput(FORCE_NEEDS_REASON)  # the body says so too, less plainly
+        chosen, source = self._policy(name, gates_file, policy)
+        request = body(
+            PromotionRequest, policy=chosen, alias=alias, force=force, reason=reason, source=source
+        )
+        found = self.backend.call(
+            "promote_model_version",
+            project=_project(project),
+            name=name,
+            version=version,
+            body=request,
+        )
+        return cast("GateReport", found)
+
+    def check_gates(
+        self,
+        ref: str,
+        *,
+        alias: str | None = None,
+        gates_file: str | Path | GatesFile | None = None,
+        policy: GatePolicy | None = None,
+        project: str | None = None,
+    ) -> GateReport:
+        """Check version `ref` (NAME means its latest) against its gates; nothing moves."""
+        from slipway.models.gates import GateCheck
+
+        version = self.get_version(ref, project=project)
+        chosen, source = self._policy(version.name, gates_file, policy)
+        found = self.backend.call(
+            "check_model_gates",
+            project=version.project,
+            name=version.name,
+            version=version.version,
+            body=body(GateCheck, policy=chosen, alias=alias, source=source),
+        )
+        return cast("GateReport", found)
+
+    def promotions(self, ref: str, *, project: str | None = None) -> list[Promotion]:
+        """How version `ref` went through the gates, newest first."""
+        found = self.backend.call("list_promotions", project=_project(project), ref=ref)
+        return list(found.promotions)
+
+    def gates(self, gates_file: str | Path | None = None) -> GatesFile:
+        """The gates file: `gates_file`, else the nearest slipway.gates.yaml up from the
+        current folder, else the one in the workspace's folder."""
+        from slipway.models._gates_file import find_gates_file, load_gates_file
+
+        if gates_file is not None:
+            return load_gates_file(Path(gates_file))
+        return load_gates_file(find_gates_file(Path.cwd(), self.settings.workspace.parent))
+
+    def _policy(
+        self, name: str, gates_file: str | Path | GatesFile | None, policy: GatePolicy | None
+    ) -> tuple[GatePolicy, str]:
+        from slipway.models._gates_file import GatesFile
+
+        if policy is not None:
+            return policy, "given"
+        found = gates_file if isinstance(gates_file, GatesFile) else self.gates(gates_file)
+        return found.policy(name), found.source
 
 
 def _project(project: str | None) -> str:

@@ -1,9 +1,9 @@
-"""Models: packages and flavors, signatures, the registry (versions, aliases, lineage).
+"""Models: packages and flavors, signatures, the registry (versions, aliases, lineage), cards.
 
 `import slipway as sw; sw.models.log_model(...)` reaches this package, since `slipway.models`
 is its name. The SDK's model functions (log_model, load, get_version, set_alias,
-list_versions, evaluate) live in `slipway.sdk.models` and are served from here on first use
-(PEP 562): the service modules of this package never import the SDK.
+list_versions, evaluate, set_card, to_onnx) live in `slipway.sdk.models` and are served from
+here on first use (PEP 562): the service modules of this package never import the SDK.
 """
 
 from __future__ import annotations
@@ -11,7 +11,18 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-SDK_FUNCTIONS = ("log_model", "load", "get_version", "set_alias", "list_versions", "evaluate")
+SDK_FUNCTIONS = (
+    "log_model",
+    "load",
+    "get_version",
+    "set_alias",
+    "list_versions",
+    "evaluate",
+    "set_card",
+    "to_onnx",
+    "approve",
+    "promote",
+)
 
 
 def __getattr__(name: str) -> Any:

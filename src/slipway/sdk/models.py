@@ -15,9 +15,21 @@ from slipway.sdk import active_run, current_client
 if TYPE_CHECKING:
     from slipway.models._package import PackagedModel
     from slipway.models._signature import Signature
+    from slipway.models.gates import Approval, GateReport
     from slipway.models.models import Evaluation, ModelVersion
 
-__all__ = ["evaluate", "get_version", "list_versions", "load", "log_model", "set_alias"]
+__all__ = [
+    "approve",
+    "evaluate",
+    "get_version",
+    "list_versions",
+    "load",
+    "log_model",
+    "promote",
+    "set_alias",
+    "set_card",
+    "to_onnx",
+]
 
 
 def log_model(
@@ -105,4 +117,55 @@ def evaluate(
         slices=slices,
         project=project,
         trusted_types=trusted_types,
+    )
+
+
+def set_card(
+    ref: str,
+    *,
+    intended_use: str | None = None,
+    limitations: str | None = None,
+    project: str | None = None,
+) -> ModelVersion:
+    """Write what version `ref` is for and where it falls short, as its model card shows.
+
+    Kept on the version as the tags `card.intended_use` and `card.limitations`; None leaves
+    a text unchanged, "" removes it.
+    """
+    return current_client().models.set_card(
+        ref, intended_use=intended_use, limitations=limitations, project=project
+    )
+
+
+def to_onnx(ref: str, *, name: str | None = None, project: str | None = None) -> ModelVersion:
+    """Convert a scikit-learn version to ONNX, checked to predict the same, and register it as
+    the next version of `name` (default: the same model) tagged converted_from=REF."""
+    return current_client().models.to_onnx(ref, name=name, project=project)
+
+
+def approve(name: str, version: int, *, note: str = "", project: str | None = None) -> Approval:
+    """Approve a version for promotion as the current principal (counted by the gates)."""
+    return current_client().models.approve(name, version, note=note, project=project)
+
+
+def promote(
+    name: str,
+    version: int,
+    *,
+    alias: str | None = None,
+    force: bool = False,
+    reason: str = "",
+    gates_file: str | Path | None = None,
+    project: str | None = None,
+) -> GateReport:
+    """Move `alias` (default 'champion') to the version if it passes `name`'s gates in
+    slipway.gates.yaml; the report says whether it moved and which rules failed."""
+    return current_client().models.promote(
+        name,
+        version,
+        alias=alias,
+        force=force,
+        reason=reason,
+        gates_file=gates_file,
+        project=project,
     )

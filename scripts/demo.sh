@@ -72,6 +72,52 @@ with sw.start_run(project="default", name="reads-customers", capture=False) as r
 print(f"run {run.id[:8]} read customers@v2: {table.num_rows:,} rows, {table.num_columns} columns")
 PY
 
+step "model registry: versioned training and holdout data; a model trained in a run"
+export SLIPWAY_PROJECT=churn
+"$bin/python" "$repo/scripts/demo_models.py" data
+"$bin/python" "$repo/scripts/demo_models.py" train logreg
+step "promotion gates: approve, then promote churn@v1 to champion through slipway.gates.yaml"
+"$bin/slipway" model approve churn 1 --note "checked the slices"
+COLUMNS=${COLUMNS:-140} "$bin/slipway" model promote churn 1 --to champion
+step "a challenger: slipway check (CI, JUnit XML) and promote fail until it is approved"
+"$bin/python" "$repo/scripts/demo_models.py" train forest
+COLUMNS=${COLUMNS:-140} "$bin/slipway" check --junit gates.xml || echo "(slipway check exited $?: a gate failed, as CI would see it)"
+grep -o '<testsuite [^>]*>' gates.xml
+COLUMNS=${COLUMNS:-140} "$bin/slipway" model promote churn 2 || echo "(refused: nothing moved)"
+"$bin/slipway" model approve churn 2 --note "forest: similar F1, better recall on NL"
+COLUMNS=${COLUMNS:-140} "$bin/slipway" model promote churn 2
+COLUMNS=${COLUMNS:-140} "$bin/slipway" model history churn
+step "churn@v1 converted to ONNX (registered only because its predictions match), versions, lineage"
+"$bin/slipway" model to-onnx churn@v1
+COLUMNS=${COLUMNS:-140} "$bin/slipway" model versions churn
+"$bin/slipway" model lineage churn@champion
+step "serving code: sw.models.load('churn@champion'), input checked against the signature"
+"$bin/python" - <<'PY'
+import pandas as pd
+import slipway as sw
+from slipway.errors import InvalidInput
+
+model = sw.models.load("churn@champion")
+rows = [{"tenure_months": 2, "monthly_spend": 80.0, "support_calls": 5, "plan": "basic",
+         "country": "DE"},
+        {"tenure_months": 60, "monthly_spend": 40.0, "support_calls": 0, "plan": "pro",
+         "country": "NL"}]
+print("predict(records) ->", model.predict(rows).tolist())
+try:
+    model.predict(pd.DataFrame(rows).drop(columns=["plan"]))
+except InvalidInput as exc:
+    print("a request without 'plan' ->", exc)
+PY
+step "the model card of the champion (Markdown here; --html writes a page)"
+"$bin/slipway" model card churn@champion \
+  --intended-use "Rank accounts for retention calls each week." \
+  --limitations "Trained on synthetic data; not for pricing or credit decisions." \
+  --output card.md
+head -60 card.md
+"$bin/slipway" model card churn@champion --html --output card.html
+ls -l card.html
+unset SLIPWAY_PROJECT
+
 step "the same operations through a live server (remote mode)"
 port=$("$bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$bin/slipway" server --host 127.0.0.1 --port "$port" --log-level warning &

@@ -9,6 +9,7 @@ from cases import (
     data_push,
     data_readd,
     data_status,
+    model_serve,
     track_batch,
     track_runs,
     track_search,
@@ -30,6 +31,7 @@ CASES: dict[str, Case] = {
         track_batch.CASE,
         track_runs.CASE,
         track_search.CASE,
+        model_serve.CASE,
     )
 }
 

@@ -1,0 +1,55 @@
+"""Slipway's side of the `model_serve` case, one step per fresh process; prints JSON.
+
+    .venv/bin/python slipway_model.py prepare            (cwd: a `slipway init` workspace)
+    .venv/bin/python slipway_model.py measure REF --calls N
+
+`prepare` trains the bench model, registers it (and its ONNX conversion) and writes the
+expected predictions; `measure` times `import slipway` + `sw.models.load(REF)` in this fresh
+process, checks the predictions, then times single-row `predict` calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from _model_data import train
+from _model_timing import EXPECTED, SAMPLE, measure_loaded
+
+
+def prepare() -> dict[str, Any]:
+    import slipway as sw
+
+    model, frame = train()
+    version = sw.models.log_model(model, "bench", input_example=frame.head(5))
+    refs = {"sklearn": version.ref}
+    if hasattr(sw.models, "to_onnx"):
+        refs["onnx"] = sw.models.to_onnx(version.ref).ref
+    sample = frame.head(SAMPLE)
+    EXPECTED.write_text(json.dumps(model.predict(sample).tolist()))
+    return refs
+
+
+def measure(ref: str, calls: int) -> dict[str, Any]:
+    def load() -> Any:
+        import slipway as sw
+
+        return sw.models.load(ref)
+
+    return measure_loaded(load, f"slipway {ref}", calls)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("step", choices=["prepare", "measure"])
+    parser.add_argument("ref", nargs="?")
+    parser.add_argument("--calls", type=int, default=1000)
+    args = parser.parse_args(argv)
+    result = prepare() if args.step == "prepare" else measure(args.ref, args.calls)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,116 @@
+"""`model_serve`: load a registered model in a fresh process and predict one row at a time,
+Slipway's scikit-learn package and its ONNX conversion next to MLflow's pyfunc of the same model.
+
+Both children train the same pipeline (StandardScaler + a 100-tree random forest, 20 features,
+5,000 rows; `_children/_model_data.py`), register it (Slipway: `sw.models.log_model`, then
+`sw.models.to_onnx`; MLflow: `mlflow.sklearn.log_model` in its default skops format) untimed,
+and check every loaded model's predictions against the trained one's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cases._common import SLIPWAY_BIN, Anchor, Case, Options, Row, check_output, median, spread
+from cases._tracking import (
+    MLFLOW,
+    SLIPWAY,
+    Tool,
+    child_env,
+    collect,
+    require_mlflow,
+    sig3,
+    spawn,
+)
+
+SLIPWAY_MODEL = Tool("slipway", SLIPWAY.python, "slipway_model.py")
+MLFLOW_MODEL = Tool("mlflow", MLFLOW.python, "mlflow_model.py")
+WHAT = "a scaler + 100-tree random forest pipeline (20 features)"
+
+
+def run(options: Options) -> list[Row]:
+    require_mlflow()
+    rounds, calls = (1, 200) if options.quick else (3, 1000)
+    slipway_ws, mlflow_dir = options.work / "slipway", options.work / "mlflow"
+    slipway_ws.mkdir(parents=True)
+    mlflow_dir.mkdir(parents=True)
+    check_output([SLIPWAY_BIN / "slipway", "init"], cwd=slipway_ws, env=child_env())
+    refs = _prepare(SLIPWAY_MODEL, slipway_ws)
+    uri = _prepare(MLFLOW_MODEL, mlflow_dir)["sklearn"]
+    subjects: dict[str, tuple[Tool, str, Path]] = {
+        "slipway sklearn": (SLIPWAY_MODEL, refs["sklearn"], slipway_ws),
+        "mlflow pyfunc": (MLFLOW_MODEL, uri, mlflow_dir),
+    }
+    if "onnx" in refs:
+        subjects["slipway onnx"] = (SLIPWAY_MODEL, refs["onnx"], slipway_ws)
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in subjects}
+    for round_ in range(rounds):  # a fresh process each; the order turns every round
+        order = list(subjects)[round_ % len(subjects) :] + list(subjects)[: round_ % len(subjects)]
+        for name in order:
+            tool, target, cwd = subjects[name]
+            child = spawn(tool, "measure", target, "--calls", str(calls), cwd=cwd)
+            results[name].append(collect(child))
+    rows = []
+    for subject in [name for name in subjects if name.startswith("slipway")]:
+        rows.append(_row(results, subject, "load", rounds, refs, uri))
+        rows.append(_row(results, subject, "predict", rounds, refs, uri, calls))
+    return rows
+
+
+def _prepare(tool: Tool, cwd: Path) -> dict[str, str]:
+    child = spawn(tool, "prepare", cwd=cwd)
+    return {str(k): str(v) for k, v in collect(child).items()}
+
+
+def _row(
+    results: dict[str, list[dict[str, Any]]],
+    subject: str,
+    kind: str,
+    rounds: int,
+    refs: dict[str, str],
+    uri: str,
+    calls: int = 0,
+) -> Row:
+    key, scale, unit = ("load_s", 1.0, "s") if kind == "load" else ("median_s", 1e3, "ms")
+    values = {name: [sig3(r[key] * scale) for r in found] for name, found in results.items()}
+    flavor = subject.removeprefix("slipway ")
+    if kind == "load":
+        metric = f"load {WHAT}, {flavor} package, in a fresh process, imports included"
+        how = {
+            subject: f"`import slipway; sw.models.load('{refs[flavor]}')`",
+            "mlflow pyfunc": f"`import mlflow.pyfunc; mlflow.pyfunc.load_model('{uri}')`",
+        }
+        metric += f" (median of {rounds})"
+    else:
+        metric = (
+            f"single-row `predict`, {flavor} package: median of {calls:,} calls on 1-row "
+            f"DataFrames after 20 warm-up, median over {rounds} processes"
+        )
+        runtime = "onnxruntime" if flavor == "onnx" else "scikit-learn"
+        how = {
+            subject: f"`model.predict(df.iloc[i:i+1])` ({runtime}, input checked by the signature)",
+            "mlflow pyfunc": "`model.predict(df.iloc[i:i+1])` (input checked by its schema)",
+        }
+
+    def source(name: str) -> str:
+        return f"{how[name]}: {spread(values[name], unit)}"
+
+    return Row(
+        case="model_serve",
+        metric=metric,
+        unit=unit,
+        slipway=median(values[subject]),
+        source=source(subject),
+        anchors=(
+            Anchor("mlflow pyfunc", median(values["mlflow pyfunc"]), source("mlflow pyfunc")),
+        ),
+    )
+
+
+CASE = Case(
+    name="model_serve",
+    summary=f"load and single-row predict of {WHAT}: Slipway's package (and its ONNX "
+    "conversion) vs MLflow's pyfunc",
+    run=run,
+)

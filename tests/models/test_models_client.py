@@ -236,3 +236,31 @@ def test_the_sdk_approves_and_promotes_through_the_gates_file(workspace: Path) -
         assert sw.models.promote("churn", 1).promoted
         assert sw.models.get_version("churn@champion").version == 1
     client.close()
+
+
+def test_lineage_comes_from_the_run_when_the_call_names_none(workspace: Path) -> None:
+    """The datasets a run read and the commit it captured become the version's lineage."""
+    import os
+
+    git = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t"}
+    git |= {"GIT_COMMITTER_EMAIL": "t@x"}
+    env = {**os.environ, **git}
+    (workspace / "train.py").write_text("# the training code\n")
+    for args in (["init", "-q"], ["add", "train.py"], ["commit", "-q", "-m", "train"]):
+        subprocess.run(["git", *args], cwd=workspace, env=env, check=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=workspace, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    model, frame = train()
+    frame.to_csv(workspace / "train.csv", index=False)
+    client = Client.from_settings(load_settings(workspace / ".slipway"))
+    with sw.using(client):
+        sw.data.add("train.csv")
+        with sw.start_run(project="default"):
+            sw.data.load_table("train.csv@v1")
+            version = sw.models.log_model(model, "churn", input_example=frame.head(2))
+        lineage = client.models.lineage(version.ref)
+    client.close()
+    assert version.datasets == ["train.csv@v1"]
+    assert [d["ref"] for d in lineage.datasets] == ["train.csv@v1"]
+    assert lineage.code_commit == version.code_commit == commit

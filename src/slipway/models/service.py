@@ -56,6 +56,8 @@ from slipway.store.entities import (
 )
 
 VERSIONS = "/projects/{project}/models/{name}/versions"
+GIT_COMMIT_TAG = "slipway.git.commit"  # set by the run's capture (tracking/capture.py)
+_DATASET = "dataset_version"  # the lineage edge kind of a run's inputs
 
 
 @operation(f"POST {VERSIONS}", permission="model:write", audit="model.version.create")
@@ -80,6 +82,10 @@ def create_model_version(
                     f"{project!r} can only name a run of that project"
                 )
         inputs = [_dataset_version(conn, owner, ref) for ref in body.datasets]
+        code_commit = body.code_commit
+        if body.run_id is not None:
+            inputs = inputs or _run_inputs(conn, body.run_id)
+            code_commit = code_commit or _run_commit(conn, body.run_id)
         now = ctx.clock()
         model = rows.get_model(conn, owner.id, name, lock=True) or rows.insert_model(
             conn, RegisteredModelEntity(uuid.uuid4().hex, owner.id, name, "", _who(ctx), now, 0)
@@ -95,7 +101,7 @@ def create_model_version(
             tags=json.dumps(body.tags, sort_keys=True),
             status="active",
             run_id=body.run_id,
-            code_commit=body.code_commit,
+            code_commit=code_commit,
             pipeline_run=body.pipeline_run,
             created_by=_who(ctx),
             created_at=now,
@@ -325,6 +331,19 @@ def _dataset_version(conn: Connection, owner: ProjectEntity, ref: str) -> tuple[
             "add the data first (slipway data add) and name a version it has"
         )
     return name, found.version, found.id
+
+
+def _run_inputs(conn: Connection, run_id: str) -> list[tuple[str, int, str]]:
+    """The dataset versions the run read (`sw.data.get_path`/`load_table` inside it): what
+    a model it produced was trained on, unless the request names them."""
+    read = [i for kind, i, _ in dataset_rows.edges_to(conn, ("run", run_id)) if kind == _DATASET]
+    return dataset_rows.versions_by_id(conn, read)
+
+
+def _run_commit(conn: Connection, run_id: str) -> str | None:
+    """The git commit the run captured when it started, if it ran in a repository."""
+    tags = run_rows.key_values(conn, "tags", [run_id]).get(run_id, {})
+    return tags.get(GIT_COMMIT_TAG)
 
 
 # What a retried request repeats; the id, number, author and time are new on every call.

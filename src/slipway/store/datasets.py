@@ -128,6 +128,19 @@ def edges_to(conn: Connection, dst: tuple[str, str]) -> Sequence[tuple[str, str,
     return [(k, i, r) for k, i, r in conn.execute(query)]
 
 
+def versions_by_id(conn: Connection, ids: Sequence[str]) -> list[tuple[str, int, str]]:
+    """(dataset name, version number, version id) of each of these dataset versions."""
+    if not ids:
+        return []
+    query = (
+        select(datasets.c.name, dataset_versions.c.version, dataset_versions.c.id)
+        .join(datasets, datasets.c.id == dataset_versions.c.dataset_id)
+        .where(dataset_versions.c.id.in_(list(ids)))
+        .order_by(datasets.c.name, dataset_versions.c.version)
+    )
+    return [(name, version, vid) for name, version, vid in conn.execute(query)]
+
+
 def version_objects(conn: Connection) -> set[tuple[str, str, str | None]]:
     """(object hash, kind, profile hash) of every dataset version: what gc must keep."""
     query = select(

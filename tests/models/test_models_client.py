@@ -264,3 +264,18 @@ def test_lineage_comes_from_the_run_when_the_call_names_none(workspace: Path) ->
     assert version.datasets == ["train.csv@v1"]
     assert [d["ref"] for d in lineage.datasets] == ["train.csv@v1"]
     assert lineage.code_commit == version.code_commit == commit
+
+
+def test_a_version_description_and_tags_change_from_the_cli(workspace: Path, cli: Cli) -> None:
+    model, frame = train()
+    client = Client.from_settings(load_settings(workspace / ".slipway"))
+    client.models.log_model(model, "churn", input_example=frame.head(2), tags={"team": "risk"})
+    client.close()
+    out, _ = cli("model", "update", "churn", "1", "-d", "calibrated", "--tag", "stage=dev")
+    assert "about:    calibrated" in out and "tag:      stage=dev" in out
+    shown = json.loads(cli("model", "show", "churn@v1", "--json")[0])
+    assert shown["tags"] == {"stage": "dev", "team": "risk"}
+    cli("model", "update", "churn", "1", "--untag", "team")
+    assert json.loads(cli("model", "show", "churn@v1", "--json")[0])["tags"] == {"stage": "dev"}
+    _, err = cli("model", "update", "churn", "1", "--tag", "oops", code=2)
+    assert "KEY=VALUE" in err

@@ -149,6 +149,41 @@ def history(ctx: click.Context, name: str, project: str | None) -> None:
 @model.command()
 @click.argument("name")
 @click.argument("version", type=int)
+@click.option("--description", "-d", help="The version's new description.")
+@click.option("--tag", "tags", multiple=True, help="KEY=VALUE to set (repeatable).")
+@click.option("--untag", multiple=True, help="KEY to remove (repeatable).")
+@PROJECT
+@click.pass_context
+def update(
+    ctx: click.Context,
+    name: str,
+    version: int,
+    description: str | None,
+    tags: tuple[str, ...],
+    untag: tuple[str, ...],
+    project: str | None,
+) -> None:
+    """Change a version's description or tags."""
+    pairs = [t.partition("=") for t in tags]
+    bad = [t for t, (_, eq, _) in zip(tags, pairs, strict=True) if not eq]
+    if bad:
+        raise click.UsageError(f"--tag takes KEY=VALUE, got {bad[0]!r}")
+    if description is None and not tags and not untag:
+        raise click.UsageError("give --description, --tag or --untag")
+    changed = models(ctx).update(
+        name,
+        version,
+        description=description,
+        set_tags={k: v for k, _, v in pairs},
+        remove_tags=untag,
+        project=project,
+    )
+    click.echo("\n".join(_describe(changed)))
+
+
+@model.command()
+@click.argument("name")
+@click.argument("version", type=int)
 @PROJECT
 @click.pass_context
 def archive(ctx: click.Context, name: str, version: int, project: str | None) -> None:

@@ -128,6 +128,34 @@ class ModelsClient:
     def delete_alias(self, name: str, alias: str, *, project: str | None = None) -> None:
         self.backend.call("delete_model_alias", project=_project(project), name=name, alias=alias)
 
+    def update(
+        self,
+        name: str,
+        version: int,
+        *,
+        description: str | None = None,
+        set_tags: Mapping[str, str] | None = None,
+        remove_tags: Sequence[str] = (),
+        project: str | None = None,
+    ) -> ModelVersion:
+        """Change a version's description or tags (None keeps the description)."""
+        from slipway.models.models import ModelVersionUpdate
+
+        request = body(
+            ModelVersionUpdate,
+            description=description,
+            set_tags=dict(set_tags or {}),
+            remove_tags=list(remove_tags),
+        )
+        found = self.backend.call(
+            "update_model_version",
+            project=_project(project),
+            name=name,
+            version=version,
+            body=request,
+        )
+        return cast("ModelVersion", found)
+
     def archive(self, name: str, version: int, *, project: str | None = None) -> ModelVersion:
         found = self.backend.call(
             "archive_model_version", project=_project(project), name=name, version=version

@@ -3,7 +3,11 @@ small files go into packs), or the blob operations of a server (remote mode)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -37,6 +41,33 @@ class DataObjects(Protocol):
         self, items: list[tuple[str, Path, bool]], advance: Advance = no_progress
     ) -> None:
         """Write (hash, destination, executable) files, each verified before it lands."""
+
+
+@contextmanager
+def staged(final: Path) -> Iterator[Path]:
+    """An empty folder beside `final`, renamed to `final` when the block ends: `final` is
+    complete or absent, whatever happens (a crash leaves only the staging folder)."""
+    staging = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        os.replace(staging, final)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another process won the race
+
+
+def write_tree(
+    objects: DataObjects, manifest: Manifest, into: Path, advance: Advance = no_progress
+) -> None:
+    """Materialize a stored folder under `into` (each object verified before it lands)."""
+    objects.materialize([(e.hash, into / e.path, e.executable) for e in manifest.entries], advance)
+    for folder in manifest.empty_dirs:
+        (into / folder).mkdir(parents=True, exist_ok=True)
 
 
 def standalone_objects(settings: Settings) -> DataObjects:

@@ -416,24 +416,19 @@ class DatasetsClient:
         leaf = cached / (Path(version.path).name or version.name)
         if leaf.exists():
             return leaf
-        staging = cached.with_name(f".{version.object_hash}.{os.getpid()}.tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        into = staging / leaf.name
-        if version.kind == "file":
-            with self.progress.task("writing", 1, version.size) as advance:
-                self.objects.materialize([(version.object_hash, into, False)], advance)
-        else:
-            manifest = self.objects.manifest(version.object_hash)
-            into.mkdir(parents=True)
-            items = [(e.hash, into / e.path, e.executable) for e in manifest.entries]
-            with self.progress.task("writing", len(items), manifest.size) as advance:
-                self.objects.materialize(items, advance)
-            for folder in manifest.empty_dirs:
-                (into / folder).mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(staging, cached)  # complete or absent: a crash leaves only the staging
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)  # another process won the race
+        from slipway.client._data_objects import staged, write_tree
+
+        with staged(cached) as staging:
+            into = staging / leaf.name
+            if version.kind == "file":
+                with self.progress.task("writing", 1, version.size) as advance:
+                    self.objects.materialize([(version.object_hash, into, False)], advance)
+            else:
+                manifest = self.objects.manifest(version.object_hash)
+                into.mkdir()
+                files = len(manifest.entries)
+                with self.progress.task("writing", files, manifest.size) as advance:
+                    write_tree(self.objects, manifest, into, advance)
         return leaf
 
     def load_table(

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slipway.client._data_objects import staged, write_tree
 from slipway.objects import Entry, Manifest, hash_file
 from slipway.objects._manifest import walk
 
@@ -42,17 +43,8 @@ def cached_package(objects: DataObjects, workspace: Path, package_hash: str) -> 
         if _matches(cached, manifest):
             return cached
         shutil.rmtree(cached)  # changed since: materialize it again
-    staging = cached.with_name(f".{package_hash}.{os.getpid()}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    items = [(e.hash, staging / e.path, e.executable) for e in manifest.entries]
-    objects.materialize(items)  # each object verified before it lands
-    for folder in manifest.empty_dirs:
-        (staging / folder).mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(staging, cached)  # complete or absent: a crash leaves only the staging
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)  # another process won the race
+    with staged(cached) as staging:
+        write_tree(objects, manifest, staging)
     return cached
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+from pathlib import Path
 
-from slipway.models.flavors._sklearn import _inside as inside
+from slipway.errors import IntegrityError
 
 __all__ = ["distributions", "inside", "not_fitted", "warn_on_version_change"]
 
@@ -36,3 +37,15 @@ def warn_on_version_change(library: str, installed: str, saved: object) -> None:
             library,
             saved,
         )
+
+
+def inside(model_dir: Path, name: object) -> Path:
+    """`model_dir / name`, refusing a name that would reach outside the package."""
+    if not isinstance(name, str) or not name:
+        raise IntegrityError(f"{model_dir}: the package names no model file")
+    path = (model_dir / name).resolve()
+    if not path.is_relative_to(model_dir.resolve()):
+        raise IntegrityError(f"{model_dir}: the model file {name!r} lies outside the package")
+    if not path.is_file():
+        raise IntegrityError(f"{model_dir}: the model file {name!r} is missing")
+    return path

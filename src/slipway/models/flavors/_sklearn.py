@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from slipway.errors import ConfigError, IntegrityError, InvalidInput
+from slipway.models.flavors._common import inside
 
 log = logging.getLogger("slipway.models")
 
@@ -75,7 +76,7 @@ class SklearnFlavor:
                 f"{model_dir} declares serialization {data.get('serialization')!r}; the sklearn "
                 "flavor reads only skops files (it never unpickles)"
             )
-        path = _inside(model_dir, data.get("file"))
+        path = inside(model_dir, data.get("file"))
         _check_is_skops(path)
         skops_io = importlib.import_module("skops.io")
         try:
@@ -95,18 +96,6 @@ class SklearnFlavor:
             ) from None
         except (zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError) as exc:
             raise IntegrityError(f"cannot rebuild the model from {path}: {exc}") from None
-
-
-def _inside(model_dir: Path, name: object) -> Path:
-    """`model_dir / name`, refusing a name that would reach outside the package."""
-    if not isinstance(name, str) or not name:
-        raise IntegrityError(f"{model_dir}: the package names no model file")
-    path = (model_dir / name).resolve()
-    if not path.is_relative_to(model_dir.resolve()):
-        raise IntegrityError(f"{model_dir}: the model file {name!r} lies outside the package")
-    if not path.is_file():
-        raise IntegrityError(f"{model_dir}: the model file {name!r} is missing")
-    return path
 
 
 def _check_is_skops(path: Path) -> None:

@@ -210,9 +210,11 @@ class ModelsClient:
         or class still needs `trusted_types`. A folder from elsewhere goes through
         `slipway.models._package.load_package`, which trusts nothing by default.
         """
+        return self._load(self.get_version(ref, project=project), trusted_types)
+
+    def _load(self, version: ModelVersion, trusted_types: Sequence[str] = ()) -> PackagedModel:
         from slipway.models._package import load_package, read_package_meta
 
-        version = self.get_version(ref, project=project)
         folder = self.package_path(version)
         vouched = vouched_types(read_package_meta(folder).flavor_data)
         return load_package(folder, trusted_types=[*vouched, *trusted_types])
@@ -237,7 +239,7 @@ class ModelsClient:
         from slipway.models.models import EvaluationCreate
 
         version = self.get_version(ref, project=project)
-        loaded = self.load(version.ref, project=version.project, trusted_types=trusted_types)
+        loaded = self._load(version, trusted_types)
         frame, label = frame_of(data, self.datasets, version.project)
         result = evaluate_frame(scorer_of(loaded), frame, target=target, task=task, slices=slices)
         request = body(
@@ -285,7 +287,7 @@ class ModelsClient:
                 f"{version.ref} is {article} {version.flavor} model; only scikit-learn models "
                 "convert to ONNX"
             )
-        loaded = self.load(version.ref, project=version.project)
+        loaded = self._load(version)
         converted = convert(loaded, source=version.ref)
         return self.log_model(
             converted.model,

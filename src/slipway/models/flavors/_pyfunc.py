@@ -88,19 +88,7 @@ class PyfuncFlavor:
         return {"class": class_path, "init_args": init_args, "artifacts": artifacts}
 
     def load(self, model_dir: Path, data: Mapping[str, Any], trusted_types: Sequence[str]) -> Any:
-        class_path = data.get("class")
-        if not isinstance(class_path, str) or ":" not in class_path:
-            raise IntegrityError(f"{model_dir}: the package names no pyfunc class")
-        dotted = class_path.replace(":", ".")
-        if dotted not in trusted_types and class_path not in trusted_types:
-            raise InvalidInput(
-                f"this pyfunc model is the class {dotted}: loading it runs that class's code "
-                "(imported from the package's code/ folder or the environment). If you trust "
-                f"whoever saved this package, load it with trusted_types=[{dotted!r}]"
-            )
-        init_args = data.get("init_args") or {}
-        if not isinstance(init_args, dict):
-            raise IntegrityError(f"{model_dir}: the pyfunc init_args are not a mapping")
+        class_path, init_args = trusted_class(model_dir, data, trusted_types, "pyfunc")
         cls = _import_class(class_path)
         model = cls(**init_args)
         artifacts = {
@@ -110,8 +98,29 @@ class PyfuncFlavor:
         if hasattr(model, "load_context"):
             model.load_context(artifacts)
         if not callable(getattr(model, "predict", None)):
-            raise InvalidInput(f"{dotted} has no predict method")
+            raise InvalidInput(f"{class_path.replace(':', '.')} has no predict method")
         return model
+
+
+def trusted_class(
+    model_dir: Path, data: Mapping[str, Any], trusted_types: Sequence[str], flavor: str
+) -> tuple[str, dict[str, Any]]:
+    """The package's class path and init args, once the caller has trusted the class:
+    rebuilding it runs that class's code (pyfunc models, torch modules from a state dict)."""
+    class_path = data.get("class")
+    if not isinstance(class_path, str) or ":" not in class_path:
+        raise IntegrityError(f"{model_dir}: the package names no {flavor} class")
+    dotted = class_path.replace(":", ".")
+    if dotted not in trusted_types and class_path not in trusted_types:
+        raise InvalidInput(
+            f"this {flavor} model is the class {dotted}: loading it runs that class's code "
+            "(imported from the package's code/ folder or the environment). If you trust "
+            f"whoever saved this package, load it with trusted_types=[{dotted!r}]"
+        )
+    init_args = data.get("init_args") or {}
+    if not isinstance(init_args, dict):
+        raise IntegrityError(f"{model_dir}: the {flavor} init_args are not a mapping")
+    return class_path, init_args
 
 
 def _class_path(cls: type) -> str:

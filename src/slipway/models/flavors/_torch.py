@@ -29,7 +29,7 @@ from typing import Any
 
 from slipway.errors import ConfigError, IntegrityError, InvalidInput
 from slipway.models.flavors._common import distributions, inside, warn_on_version_change
-from slipway.models.flavors._pyfunc import _class_path, _import_class, _init_args
+from slipway.models.flavors._pyfunc import _class_path, _import_class, _init_args, trusted_class
 
 _SCRIPT_FILE = "model.pt"
 _WEIGHTS_FILE = "state_dict.pt"
@@ -92,24 +92,13 @@ class TorchFlavor:
             except (RuntimeError, ValueError) as exc:
                 raise IntegrityError(f"{path} is not a TorchScript archive ({exc})") from None
             return TorchPredictor(module)
-        class_path = data.get("class")
-        if not isinstance(class_path, str) or ":" not in class_path:
-            raise IntegrityError(f"{model_dir}: the package names no module class")
-        dotted = class_path.replace(":", ".")
-        if dotted not in trusted_types and class_path not in trusted_types:
-            raise InvalidInput(
-                f"this torch model is the module class {dotted}: loading it runs that class's "
-                "code (imported from the package's code/ folder or the environment). If you "
-                f"trust whoever saved this package, load it with trusted_types=[{dotted!r}]"
-            )
-        init_args = data.get("init_args") or {}
-        if not isinstance(init_args, dict):
-            raise IntegrityError(f"{model_dir}: the torch init_args are not a mapping")
+        class_path, init_args = trusted_class(model_dir, data, trusted_types, "torch")
         weights = _read_weights(torch, path)  # before any code of the package runs
         cls = _import_class(class_path)
         try:
             return TorchPredictor(_rebuild(cls, init_args, weights))
         except (TypeError, RuntimeError, ValueError) as exc:
+            dotted = class_path.replace(":", ".")
             raise IntegrityError(f"{dotted} does not take back the saved weights: {exc}") from None
 
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from slipway.client._backends import Backend
     from slipway.client._data_objects import DataObjects
+    from slipway.client._recorder import ForkedRecorder
     from slipway.data.diff import DatasetDiff
     from slipway.data.models import (
         DatasetList,
@@ -117,20 +118,29 @@ class DatasetsClient:
         self._connecting: Future[Backend] | None = None
         self._objects: DataObjects | None = None
         self._cache: StatCache | None = None
+        self._recorder: ForkedRecorder | None = None
 
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._connect_soon()
-            assert self._connecting is not None
-            self._backend = self._connecting.result()
+            self._owns_backend = True
+            if self._connecting is None:
+                self._backend = _connect(self.settings)
+            else:
+                self._backend = self._connecting.result()
         return self._backend
 
     def _connect_soon(self) -> None:
-        """Open the backend in a thread: importing and opening the metadata store takes a
-        few hundred ms, which the scan of the files overlaps."""
-        if self._backend is not None or self._connecting is not None:
+        """Open the backend in a helper process or a thread: importing and opening the
+        metadata store takes a few hundred ms, which the scan of the files overlaps."""
+        if self._backend is not None or self._connecting is not None or self._recorder:
             return
+        if not self.settings.server_url:  # embedded: this process writes the objects itself
+            from slipway.client._recorder import forked
+
+            self._recorder = forked(self.settings, _connect)
+            if self._recorder is not None:
+                return
         self._owns_backend = True
         from concurrent.futures import ThreadPoolExecutor  # here: status never needs it
 
@@ -144,6 +154,7 @@ class DatasetsClient:
             from slipway.client._data_objects import data_objects, standalone_objects
 
             if self._backend is None and self._connecting is None and not self.settings.remote:
+                # No metadata store here (yet): a forked helper holds it, or none is needed.
                 self._objects = standalone_objects(self.settings)  # no metadata store needed
             else:
                 self._objects = data_objects(self.backend)
@@ -194,29 +205,42 @@ class DatasetsClient:
             kind, size, count = "file", stat.size, 1
             tables = [(target.name, object_hash, target)] if _is_table(target.name) else []
         profile_hash, pii = self._profiles(tables)
-        # Imported only now: by this time the backend thread has imported them while the
-        # files were read, and importing pydantic here first would delay the reading.
-        from slipway.client._body import body
-        from slipway.data.models import DatasetVersion, DatasetVersionCreate
-
-        request = body(
-            DatasetVersionCreate,
-            object_hash=object_hash,
-            kind=kind,
-            size=size,
-            file_count=count,
-            path=target.relative_to(self.root).as_posix(),
-            message=message,
-            profile_hash=profile_hash,
-            pii=pii,
-        )
-        version = cast(
-            DatasetVersion,
-            self.backend.call("create_dataset_version", project=project, name=name, body=request),
-        )
+        fields = {
+            "object_hash": object_hash,
+            "kind": kind,
+            "size": size,
+            "file_count": count,
+            "path": target.relative_to(self.root).as_posix(),
+            "message": message,
+            "profile_hash": profile_hash,
+            "pii": [flag.model_dump(mode="json") for flag in pii],
+        }
+        version = self._record_version(project, name, fields)
         pointer = write_pointer(target, _pointer_of(version))
         ignore_in_git(target)
         return AddResult(version, pointer, hashed, stored)
+
+    def _record_version(self, project: str, name: str, fields: dict[str, Any]) -> DatasetVersion:
+        # Imported only now: by this time the helper (or the backend thread) has imported
+        # them while the files were read, and importing pydantic here first would delay that.
+        operation, model = "create_dataset_version", "slipway.data.models:DatasetVersionCreate"
+        if self._recorder is not None:
+            from slipway.client._recorder import RecorderFailed
+
+            try:
+                self._recorder.submit(operation, model, fields, project=project, name=name)
+                from slipway.data.models import DatasetVersion  # while the helper works
+
+                return DatasetVersion.model_validate(self._recorder.result())
+            except RecorderFailed:  # the helper died (it says nothing more): record here
+                self._recorder.close()
+                self._recorder = None
+        from slipway.client._body import body
+        from slipway.data.models import DatasetVersionCreate
+
+        request = body(DatasetVersionCreate, **fields)
+        version = self.backend.call(operation, project=project, name=name, body=request)
+        return cast("DatasetVersion", version)
 
     def _store_tree(self, files: list[ScannedFile]) -> tuple[dict[str, str], int, int]:
         """Hash what the cache cannot vouch for and store what the store lacks: path -> hash.
@@ -563,6 +587,8 @@ class DatasetsClient:
         return {s.path: d for s, d in zip(stats, digests, strict=True)}
 
     def close(self) -> None:
+        if self._recorder is not None:
+            self._recorder.close()
         if self._cache is not None:
             self._cache.close()
         if self._owns_backend and (self._backend is not None or self._connecting is not None):

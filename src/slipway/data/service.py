@@ -49,7 +49,8 @@ def create_dataset_version(
 ) -> DatasetVersion:
     """Record stored content as the dataset's next version (unless it equals the latest)."""
     _check_dataset_name(name)
-    if not ctx.objects.exists(body.object_hash):
+    # Fresh: the client may have written the packs a moment ago, from another process.
+    if not ctx.objects.exists(body.object_hash, fresh=True):
         raise NotFound(f"object {body.object_hash} is not in the store; store the data first")
     if body.kind == "dir":
         manifest = ctx.objects.written_manifest(body.object_hash) or ctx.objects.read_manifest(
@@ -60,7 +61,7 @@ def create_dataset_version(
                 f"size {body.size} and file_count {body.file_count} do not match the manifest "
                 f"({manifest.size} bytes in {len(manifest.entries)} files)"
             )
-    if body.profile_hash is not None and not ctx.objects.exists(body.profile_hash):
+    if body.profile_hash is not None and not ctx.objects.exists(body.profile_hash, fresh=True):
         raise NotFound(f"profile object {body.profile_hash} is not in the store")
     now = ctx.clock()
     with ctx.store.write() as conn:

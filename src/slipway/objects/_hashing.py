@@ -14,7 +14,10 @@ CHUNK = 4 << 20  # large enough for blake3's threads to help, small enough to st
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def hasher() -> blake3.blake3:
+Hasher = blake3.blake3
+
+
+def hasher() -> Hasher:
     return blake3.blake3(max_threads=blake3.blake3.AUTO)
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -37,15 +38,7 @@ class Manifest:
         """Canonical JSON: sorted keys, entries sorted by path, no spaces, ASCII. Written
         entry by entry with json's own string encoder (the bytes json.dumps would give, and
         a test pins them): building 50,000 dicts for json.dumps took twice as long."""
-        entries = ",".join(
-            [
-                f'{{"executable":{"true" if e.executable else "false"},"hash":{_quote(e.hash)},'
-                f'"path":{_quote(e.path)},"size":{int(e.size)}}}'
-                for e in sorted(self.entries, key=lambda e: e.path)
-            ]
-        )
-        dirs = json.dumps(sorted(self.empty_dirs), separators=(",", ":"))
-        return f'{{"empty_dirs":{dirs},"entries":[{entries}],"format":{_quote(FORMAT)}}}'.encode()
+        return assemble([fragment(self.entries)], self.empty_dirs)
 
     @classmethod
     def from_bytes(cls, data: bytes, digest: str) -> Manifest:
@@ -76,6 +69,24 @@ class Manifest:
                 f"object {digest} is not a valid directory manifest: {exc}"
             ) from None
         return cls(entries, tuple(dirs))
+
+
+def fragment(entries: Iterable[Entry]) -> str:
+    """The manifest text of some entries, in path order; `assemble` joins such fragments."""
+    return ",".join(
+        [
+            f'{{"executable":{"true" if e.executable else "false"},"hash":{_quote(e.hash)},'
+            f'"path":{_quote(e.path)},"size":{int(e.size)}}}'
+            for e in sorted(entries, key=lambda e: e.path)
+        ]
+    )
+
+
+def assemble(fragments: Iterable[str], empty_dirs: Iterable[str]) -> bytes:
+    """A manifest's bytes from fragments whose entries follow one another in path order."""
+    entries = ",".join([f for f in fragments if f])
+    dirs = json.dumps(sorted(empty_dirs), separators=(",", ":"))
+    return f'{{"empty_dirs":{dirs},"entries":[{entries}],"format":{_quote(FORMAT)}}}'.encode()
 
 
 def _check_paths(paths: list[Any]) -> None:

@@ -224,8 +224,10 @@ class ObjectStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def exists(self, digest: str) -> bool:
-        return self._locate(check_hash(digest)) is not None
+    def exists(self, digest: str, *, fresh: bool = False) -> bool:
+        """Whether the store holds `digest`; `fresh` also looks for packs that another
+        process published within the last second (otherwise seen a moment later)."""
+        return self._locate(check_hash(digest), fresh=fresh) is not None
 
     def size(self, digest: str) -> int:
         packed = self._locate(check_hash(digest), fresh=True)

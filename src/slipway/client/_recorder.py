@@ -1,0 +1,162 @@
+"""Opening the metadata store in a forked helper while `data add` reads the files.
+
+Opening it costs a few hundred ms of imports (SQLAlchemy, pydantic models, the schema), all
+CPU-bound Python. In a thread those imports hold the GIL against the scan and the hashing;
+in a child process forked before any thread starts they run on another core. The child
+connects, then waits for one request on a pipe (the version to record), answers it, and
+exits when the pipe closes. Where fork is missing or threads already run, the caller opens
+the store in a thread instead (`forked` returns None).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import threading
+from typing import TYPE_CHECKING, Any
+
+from slipway import errors
+from slipway.config import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from slipway.client._backends import Backend
+
+_LENGTH = struct.Struct("!Q")
+
+
+class RecorderFailed(Exception):
+    """The helper died or answered nonsense: the caller records the version itself."""
+
+
+class ForkedRecorder:
+    """A child process holding an open backend; `call` runs one operation there."""
+
+    def __init__(self, pid: int, requests: int, answers: int) -> None:
+        self._pid, self._requests, self._answers = pid, requests, answers
+        self._closed = False
+
+    def submit(
+        self, operation: str, model: str, fields: dict[str, Any], /, **arguments: Any
+    ) -> None:
+        """Start `operation` with `body` = the `model` ("module:Class") made from `fields`;
+        `result` waits for its answer."""
+        message = {"op": operation, "model": model, "fields": fields, "args": arguments}
+        try:
+            _send(self._requests, message)
+        except OSError as exc:  # e.g. the child already died: EPIPE
+            raise RecorderFailed(f"the metadata helper process is gone: {exc}") from None
+
+    def result(self) -> Any:
+        """The answer (JSON-able data) to what was submitted; its error re-raised here."""
+        answer = _receive(self._answers)
+        if not isinstance(answer, dict) or not ("result" in answer or "error" in answer):
+            raise RecorderFailed("the metadata helper process ended without answering")
+        if "error" in answer:
+            raise _error(str(answer["error"]), str(answer["detail"]))
+        return answer["result"]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        os.close(self._requests)  # the child's cue to close the store and leave
+        os.close(self._answers)
+        os.waitpid(self._pid, 0)
+
+
+def forked(settings: Settings, connect: Callable[[Settings], Backend]) -> ForkedRecorder | None:
+    """A helper connected (soon) to the store the settings name; None where forking is unsafe."""
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return None
+    request_r, request_w = os.pipe()
+    answer_r, answer_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: serve, then leave without running the parent's exit handlers
+        code = 1
+        try:
+            os.close(request_w)
+            os.close(answer_r)
+            _serve(settings, connect, request_r, answer_w)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(request_r)
+    os.close(answer_w)
+    return ForkedRecorder(pid, request_w, answer_r)
+
+
+def _serve(
+    settings: Settings, connect: Callable[[Settings], Backend], requests: int, answers: int
+) -> None:
+    backend = None
+    failure: Exception | None = None
+    try:
+        backend = connect(settings)
+    except Exception as exc:  # told to the parent with its first request
+        failure = exc
+    try:
+        while (request := _receive(requests)) is not None:
+            try:
+                if backend is None:
+                    raise failure or RuntimeError("no backend")
+                result = _run(backend, request)
+                _send(answers, {"result": result})
+            except Exception as exc:
+                _send(answers, {"error": type(exc).__name__, "detail": _detail(exc)})
+    finally:
+        if backend is not None:
+            backend.close()
+
+
+def _run(backend: Backend, request: dict[str, Any]) -> Any:
+    from importlib import import_module
+
+    from slipway.client._body import body
+
+    module, _, name = str(request["model"]).partition(":")
+    if not module.startswith("slipway."):
+        raise errors.InvalidInput(f"not a Slipway model: {request['model']}")
+    model = getattr(import_module(module), name)
+    result = backend.call(request["op"], body=body(model, **request["fields"]), **request["args"])
+    return result.model_dump(mode="json")
+
+
+def _detail(exc: Exception) -> str:
+    return exc.detail if isinstance(exc, errors.SlipwayError) else f"{type(exc).__name__}: {exc}"
+
+
+def _error(name: str, detail: str) -> Exception:
+    kind = getattr(errors, name, None)
+    if isinstance(kind, type) and issubclass(kind, errors.SlipwayError):
+        return kind(detail)
+    return errors.SlipwayError(detail)
+
+
+def _send(fd: int, message: Any) -> None:
+    data = json.dumps(message).encode()
+    view = memoryview(_LENGTH.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _receive(fd: int) -> Any:
+    """The next message, or None at the end of the pipe."""
+    head = _read_exactly(fd, _LENGTH.size)
+    if head is None:
+        return None
+    data = _read_exactly(fd, _LENGTH.unpack(head)[0])
+    return None if data is None else json.loads(data)
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

@@ -43,7 +43,7 @@ def datasets(ctx: click.Context) -> DatasetsClient:
     from slipway.cli._progress import TerminalProgress
     from slipway.client._datasets import DatasetsClient
 
-    made = DatasetsClient(settings(ctx), progress=TerminalProgress())
+    made = DatasetsClient(settings(ctx), progress=TerminalProgress(), fork_helper=True)
     ctx.call_on_close(made.close)
     return made
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from slipway.client import _tree_signature as tree_signature
+from slipway.client._folder_add import FolderAdder, remember_tree
 from slipway.client._pointer import (
     Pointer,
     data_path,
@@ -109,8 +110,15 @@ class DatasetsClient:
         settings: Settings,
         backend: Backend | None = None,
         progress: Progress | None = None,
+        *,
+        fork_helper: bool = False,
     ) -> None:
+        """`fork_helper`: open the metadata store in a forked process. Only for a process
+        that runs no thread of its own making (the CLI): a thread the `threading` module
+        does not know of (execnet's, a C library's) may hold a lock the child then waits on
+        for ever."""
         self.settings = settings
+        self._fork_helper = fork_helper
         self.progress = progress or NoProgress()
         self.root = settings.workspace.parent
         self._backend = backend
@@ -135,7 +143,7 @@ class DatasetsClient:
         metadata store takes a few hundred ms, which the scan of the files overlaps."""
         if self._backend is not None or self._connecting is not None or self._recorder:
             return
-        if not self.settings.server_url:  # embedded: this process writes the objects itself
+        if self._fork_helper and not self.settings.server_url:  # embedded: objects written here
             from slipway.client._recorder import forked
 
             self._recorder = forked(self.settings, _connect)
@@ -180,24 +188,15 @@ class DatasetsClient:
         target = self._inside(path)
         if not target.exists():
             raise InvalidInput(f"{path} does not exist")
+        previous = _pointer_if_any(target)  # first: the helper inherits the YAML module
         self._connect_soon()
-        previous = _pointer_if_any(target)
         name = _dataset_name(name or (previous.name if previous else target.name), target)
         project = project or (previous.project if previous else None) or _default_project()
         if target.is_dir():
-            tree = scan(target)
-            _, hashes, todo = self._compare(target, tree)
-            paths, sizes = [f.stat.path for f in todo], [f.stat.size for f in todo]
-            with self.progress.task("storing", len(todo), sum(sizes)) as advance:
-                infos = self.objects.store_files(paths, sizes, advance)
-            hashes.update((f.rel, digest) for f, (digest, _) in zip(todo, infos, strict=True))
-            hashed, stored = len(todo), sum(1 for _, created in infos if created)
-            entries = [Entry(f.rel, hashes[f.rel], f.stat.size, f.executable) for f in tree.files]
-            manifest = Manifest(tuple(entries), tuple(tree.empty_dirs))
-            object_hash = self.objects.store_manifest(manifest)
-            self._save_snapshot(target, tree, hashes, object_hash)
-            kind, size, count = "dir", manifest.size, len(entries)
-            tables = [(e.path, e.hash, target / e.path) for e in entries if _is_table(e.path)]
+            folder = FolderAdder(self.cache, self.objects, self.progress, _is_table).add(target)
+            object_hash, hashed, stored = folder.object_hash, folder.hashed, folder.stored
+            kind, size, count = "dir", folder.size, folder.files
+            tables = [(rel, digest, target / rel) for rel, digest in folder.tables]
         else:
             stat = stat_file(target)
             hashes, hashed, stored = self._store_tree([ScannedFile(target.name, stat, False)])
@@ -570,11 +569,7 @@ class DatasetsClient:
         return snapshot, hashes, todo
 
     def _save_snapshot(self, target: Path, tree: Tree, hashes: dict[str, str], digest: str) -> None:
-        rows = (
-            (f.rel, f.stat.size, f.stat.mtime_ns, f.stat.inode, hashes[f.rel]) for f in tree.files
-        )
-        signature, _ = tree_signature.of_tree(tree)
-        self.cache.save_snapshot(str(target), rows, tree.empty_dirs, digest, signature)
+        remember_tree(self.cache, target, tree, hashes, digest, _is_table)
 
     def _hash(self, stats: list[FileStat]) -> dict[str, str]:
         if not stats:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from slipway.client._backends import Backend
 
 _LENGTH = struct.Struct("!Q")
+# This process's ends of the pipes to its helpers. A child forked later must not keep them
+# open: a helper leaves when its request pipe closes, which a copy held elsewhere prevents.
+_OPEN_ENDS: set[int] = set()
 
 
 class RecorderFailed(Exception):
@@ -37,6 +40,7 @@ class ForkedRecorder:
     def __init__(self, pid: int, requests: int, answers: int) -> None:
         self._pid, self._requests, self._answers = pid, requests, answers
         self._closed = False
+        _OPEN_ENDS.update((requests, answers))
 
     def submit(
         self, operation: str, model: str, fields: dict[str, Any], /, **arguments: Any
@@ -62,6 +66,7 @@ class ForkedRecorder:
         if self._closed:
             return
         self._closed = True
+        _OPEN_ENDS.difference_update((self._requests, self._answers))
         os.close(self._requests)  # the child's cue to close the store and leave
         os.close(self._answers)
         os.waitpid(self._pid, 0)
@@ -77,8 +82,9 @@ def forked(settings: Settings, connect: Callable[[Settings], Backend]) -> Forked
     if pid == 0:  # the child: serve, then leave without running the parent's exit handlers
         code = 1
         try:
-            os.close(request_w)
-            os.close(answer_r)
+            for fd in (request_w, answer_r, *_OPEN_ENDS):
+                os.close(fd)
+            _OPEN_ENDS.clear()
             _serve(settings, connect, request_r, answer_w)
             code = 0
         finally:

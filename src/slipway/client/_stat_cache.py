@@ -19,8 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from slipway.client._folder_parts import FileRecord, Part, Recorded, records_of
+
 RACY_NS = 2_000_000_000  # an mtime this close to the hashing time is not trusted
 FINE_RACY_NS = 50_000_000  # the same where timestamps have sub-second precision
+PARTS_FORMAT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    signature: str
+    tree_hash: str
+    trusted_before: int  # an mtime at or after this was too close to the snapshot to trust
+    empty_dirs: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +78,21 @@ class StatCache:
             "CREATE TABLE IF NOT EXISTS checkouts (root TEXT PRIMARY KEY, hash TEXT NOT NULL) "
             "WITHOUT ROWID"
         )
-        # A folder at once (one row, read in one go): what it held when last added or checked
-        # out, every object of which is in the store. JSON: {b: mtimes trusted before, h: hash,
-        # d: empty folders, then one list per column, a file per index: r: rel paths, s: sizes,
-        # m: mtime_ns, i: inodes, x: hashes}.
+        # A tracked folder: its stat signature and hash when last added or checked out (so a
+        # no-op status reads one short row), and its empty folders ({d: [...], v: 2}); every
+        # object it names is in the store. Its files are kept in parts, one per subfolder
+        # (`_folder_parts`): adding it again rewrites only the parts of changed subfolders.
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS folders (root TEXT PRIMARY KEY, signature TEXT NOT NULL, "
             "tree_hash TEXT NOT NULL, trusted_before INTEGER NOT NULL, data TEXT NOT NULL) "
             "WITHOUT ROWID"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS folder_parts (root TEXT NOT NULL, folder TEXT NOT NULL, "
+            "digest TEXT NOT NULL, newest INTEGER NOT NULL, files INTEGER NOT NULL, "
+            "size INTEGER NOT NULL, first TEXT NOT NULL, last TEXT NOT NULL, "
+            "tables TEXT NOT NULL, fragment TEXT NOT NULL, stats TEXT NOT NULL, "
+            "PRIMARY KEY (root, folder)) WITHOUT ROWID"
         )
 
     def lookup(self, files: Iterable[FileStat], under: str) -> dict[str, str]:
@@ -109,52 +127,115 @@ class StatCache:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def snapshot(self, root: str) -> Snapshot | None:
-        """What a folder held when it was last added or checked out, or None."""
-        row = self._db.execute("SELECT data FROM folders WHERE root = ?", (root,)).fetchone()
+    def head(self, root: str) -> Head | None:
+        """A tracked folder's snapshot without its files, or None."""
+        row = self._db.execute(
+            "SELECT signature, tree_hash, trusted_before, data FROM folders WHERE root = ?",
+            (root,),
+        ).fetchone()
         if row is None:
             return None
-        body = json.loads(row[0])
-        if "r" not in body:
-            return None  # written by an earlier Slipway, as rows: taken again at the next add
-        fields = zip(body["s"], body["m"], body["i"], body["x"], strict=True)
-        return Snapshot(dict(zip(body["r"], fields, strict=True)), body["d"], body["h"], body["b"])
+        body = json.loads(row[3])
+        if body.get("v") != PARTS_FORMAT:
+            return None  # written by an earlier Slipway: taken again at the next add
+        return Head(row[0], row[1], row[2], body["d"])
+
+    def parts(self, root: str) -> dict[str, Part]:
+        """folder -> its part, without the files' stat."""
+        rows = self._db.execute(
+            "SELECT folder, digest, newest, files, size, first, last, tables, fragment "
+            "FROM folder_parts WHERE root = ?",
+            (root,),
+        )
+        return {
+            folder: Part(folder, digest, newest, files, size, first, last, tables, fragment)
+            for folder, digest, newest, files, size, first, last, listed, fragment in rows
+            for tables in [[(path, held) for path, held in json.loads(listed)]]
+        }
+
+    def records(self, root: str, folders: Iterable[str] | None = None) -> dict[str, FileRecord]:
+        """rel path -> what the snapshot recorded of each file, in the given folders (all
+        when None)."""
+        found: dict[str, FileRecord] = {}
+        if folders is None:
+            rows = self._db.execute(
+                "SELECT folder, stats FROM folder_parts WHERE root = ?", (root,)
+            ).fetchall()
+        else:
+            rows = [
+                row
+                for folder in folders
+                for row in self._db.execute(
+                    "SELECT folder, stats FROM folder_parts WHERE root = ? AND folder = ?",
+                    (root, folder),
+                )
+            ]
+        for folder, stats in rows:
+            found.update(records_of(stats, folder))
+        return found
+
+    def snapshot(self, root: str) -> Snapshot | None:
+        """What a folder held when it was last added or checked out, or None."""
+        head = self.head(root)
+        if head is None:
+            return None
+        files = {
+            rel: (r.size, r.mtime_ns, r.inode, r.hash) for rel, r in self.records(root).items()
+        }
+        return Snapshot(files, head.empty_dirs, head.tree_hash, head.trusted_before)
 
     def unchanged(self, root: str, signature: str, newest_mtime_ns: int) -> str | None:
         """The folder's hash if its stat signature is the snapshot's and no file is too new
         to trust: a no-op status reads one short row, not the whole snapshot."""
-        row = self._db.execute(
-            "SELECT signature, tree_hash, trusted_before FROM folders WHERE root = ?", (root,)
-        ).fetchone()
-        if row is None or row[0] != signature or newest_mtime_ns >= row[2]:
+        head = self.head(root)
+        if head is None or head.signature != signature or newest_mtime_ns >= head.trusted_before:
             return None
-        return str(row[1])
+        return head.tree_hash
 
     def save_snapshot(
         self,
         root: str,
-        files: Iterable[tuple[str, int, int, int, str]],
+        parts: list[Recorded],
         empty_dirs: list[str],
         tree_hash: str,
         signature: str,
+        *,
+        removed: Iterable[str] | None = None,
     ) -> None:
-        """Remember a folder's files (rel, size, mtime_ns, inode, hash), all in the store."""
-        rows = list(files)
+        """Remember a folder's parts (every object they name in the store): all of them
+        when `removed` is None, else these in place of their former selves, and the parts
+        of the `removed` folders dropped."""
         # On a filesystem with sub-second timestamps a write after our stat moves the mtime
         # by more than a few ms; on one with whole seconds, allow the full racy window.
-        fine = any(row[2] % 1_000_000_000 for row in rows[:256])
+        fine = any(part.newest % 1_000_000_000 for part, _ in parts[:256] if part.files)
         trusted_before = time.time_ns() - (FINE_RACY_NS if fine else RACY_NS)
-        # In columns: JSON reads and writes flat lists of 50,000 values twice as fast as
-        # 50,000 small lists.
-        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(5)]
-        rels, sizes, mtimes, inodes, hashes = columns
-        body = {"b": trusted_before, "h": tree_hash, "d": empty_dirs, "r": rels, "s": sizes}
-        body |= {"m": mtimes, "i": inodes, "x": hashes}
-        data = json.dumps(body, separators=(",", ":"))
-        self._db.execute(
-            "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)",
-            (root, signature, tree_hash, trusted_before, data),
-        )
+        data = json.dumps({"v": PARTS_FORMAT, "d": empty_dirs}, separators=(",", ":"))
+        rows = [
+            (root, p.folder, p.digest, p.newest, p.files, p.size, p.first, p.last, *extra)
+            for p, stats in parts
+            for extra in [(json.dumps(p.tables), p.fragment, stats)]
+        ]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if removed is None:
+                self._db.execute("DELETE FROM folder_parts WHERE root = ?", (root,))
+            else:
+                self._db.executemany(
+                    "DELETE FROM folder_parts WHERE root = ? AND folder = ?",
+                    [(root, folder) for folder in removed],
+                )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO folder_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?)",
+                (root, signature, tree_hash, trusted_before, data),
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def start_checkout(self, root: str, digest: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO checkouts VALUES (?, ?)", (root, digest))

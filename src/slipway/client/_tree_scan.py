@@ -44,6 +44,27 @@ def scan(root: Path) -> Tree:
     return Tree(files, empty)
 
 
+def scan_files(root: Path, folder: str) -> list[ScannedFile] | None:
+    """The regular files right in `root/folder` (not below), named relative to `root`;
+    None if it holds a symlink or anything but files and folders (`scan` handles those)."""
+    prefix = f"{folder}/" if folder else ""
+    found: list[ScannedFile] = []
+    try:
+        with os.scandir(root / folder if folder else root) as entries:
+            for entry in entries:
+                if entry.name in SKIPPED or entry.is_dir(follow_symlinks=False):
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    return None
+                info = entry.stat(follow_symlinks=False)
+                stat_ = FileStat(entry.path, info.st_size, info.st_mtime_ns, info.st_ino)
+                executable = bool(info.st_mode & stat.S_IXUSR)
+                found.append(ScannedFile(prefix + entry.name, stat_, executable))
+    except OSError:  # e.g. removed since it was walked: the full scan says what happened
+        return None
+    return found
+
+
 def stat_file(path: Path) -> FileStat:
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):

@@ -31,12 +31,20 @@ class _NotPlain(Exception):
     """A symlink or special file: the full scan decides what to do with it."""
 
 
-Folders = dict[str, tuple[str, int]]  # folder rel path ("" = root) -> (digest, newest mtime)
+# folder rel path ("" = root) -> (digest of its own files, their newest mtime, whether it holds
+# anything at all: a folder that does not is one of a manifest's empty folders)
+Folders = dict[str, tuple[str, int, bool]]
 
 
 def of_disk(root: str) -> tuple[str, int] | None:
     """(signature, newest mtime) of the folder `root` as it is now; None if it holds anything
     but regular files and folders (symlinks: the full scan handles those)."""
+    folders = folders_on_disk(root)
+    return None if folders is None else combine(folders)
+
+
+def folders_on_disk(root: str) -> Folders | None:
+    """Each folder's digest under `root` as it is now; None as for `of_disk`."""
     try:
         tops = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError:
@@ -55,14 +63,19 @@ def of_disk(root: str) -> tuple[str, int] | None:
         else:
             for entry in subfolders:
                 _walk(entry.path, entry.name, folders)
-        folders[""] = _digest(_rows(tops, root, "", folders, descend=False))
+        folders[""] = (*_digest(_rows(tops, root, "", folders, descend=False)), True)
     except _NotPlain:
         return None
-    return _combine(folders)
+    return folders
 
 
 def of_tree(tree: Tree) -> tuple[str, int]:
     """The signature `of_disk` gives the folder `tree` was scanned from, while untouched."""
+    return combine(folders_of_tree(tree))
+
+
+def folders_of_tree(tree: Tree) -> Folders:
+    """What `folders_on_disk` gives the folder `tree` was scanned from, while untouched."""
     rows: dict[str, list[tuple[str, int, int, int, int]]] = {"": []}
     for folder in tree.empty_dirs:
         _add_folder(rows, folder)
@@ -72,7 +85,8 @@ def of_tree(tree: Tree) -> tuple[str, int]:
             _add_folder(rows, folder)
         bit = _EXECUTABLE if f.executable else 0
         rows[folder].append((name, f.stat.size, f.stat.mtime_ns, f.stat.inode, bit))
-    return _combine({folder: _digest(found) for folder, found in rows.items()})
+    empty = set(tree.empty_dirs)
+    return {folder: (*_digest(found), folder not in empty) for folder, found in rows.items()}
 
 
 def _add_folder(rows: dict[str, list[tuple[str, int, int, int, int]]], folder: str) -> None:
@@ -87,7 +101,7 @@ def _walk(path: str, rel: str, folders: Folders) -> None:
         entries = list(os.scandir(path))
     except OSError:
         raise _NotPlain from None
-    folders[rel] = _digest(_rows(entries, path, rel, folders, descend=True))
+    folders[rel] = (*_digest(_rows(entries, path, rel, folders, descend=True)), bool(entries))
 
 
 def _rows(
@@ -116,9 +130,10 @@ def _digest(rows: list[tuple[str, int, int, int, int]]) -> tuple[str, int]:
     return hash_bytes(marshal.dumps(rows, MARSHAL_VERSION)), newest
 
 
-def _combine(folders: Folders) -> tuple[str, int]:
-    listing = sorted((rel, digest) for rel, (digest, _) in folders.items())
-    newest = max(mtime for _, mtime in folders.values())
+def combine(folders: Folders) -> tuple[str, int]:
+    """The signature of a whole tree from its folders' digests."""
+    listing = sorted((rel, folder[0]) for rel, folder in folders.items())
+    newest = max(folder[1] for folder in folders.values())
     return hash_bytes(marshal.dumps(listing, MARSHAL_VERSION)), newest
 
 

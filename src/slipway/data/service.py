@@ -53,13 +53,11 @@ def create_dataset_version(
     if not ctx.objects.exists(body.object_hash, fresh=True):
         raise NotFound(f"object {body.object_hash} is not in the store; store the data first")
     if body.kind == "dir":
-        manifest = ctx.objects.written_manifest(body.object_hash) or ctx.objects.read_manifest(
-            body.object_hash
-        )
-        if (manifest.size, len(manifest.entries)) != (body.size, body.file_count):
+        size, files = ctx.objects.manifest_totals(body.object_hash)
+        if (size, files) != (body.size, body.file_count):
             raise InvalidInput(
                 f"size {body.size} and file_count {body.file_count} do not match the manifest "
-                f"({manifest.size} bytes in {len(manifest.entries)} files)"
+                f"({size} bytes in {files} files)"
             )
     if body.profile_hash is not None and not ctx.objects.exists(body.profile_hash, fresh=True):
         raise NotFound(f"profile object {body.profile_hash} is not in the store")

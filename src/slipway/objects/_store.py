@@ -26,7 +26,7 @@ from slipway.objects._hashing import (
     key_of,
 )
 from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode, place
-from slipway.objects._manifest import Entry, Manifest, safe_relpath, walk
+from slipway.objects._manifest import Entry, Manifest, safe_relpath, totals, walk
 from slipway.objects._pack import (
     PACK_BELOW,
     PACK_TARGET,
@@ -386,6 +386,15 @@ class ObjectStore:
 
     def read_manifest(self, digest: str) -> Manifest:
         return Manifest.from_bytes(self.read_bytes(digest), digest)
+
+    def manifest_totals(self, digest: str) -> tuple[int, int]:
+        """(bytes, files) of a stored manifest, without building its entries (a check of a
+        version's totals; reading its files goes through `read_manifest`, which checks every
+        path)."""
+        written = self.written_manifest(digest)
+        if written is not None:
+            return written.size, len(written.entries)
+        return totals(self.read_bytes(digest), digest)
 
     def written_manifest(self, digest: str) -> Manifest | None:
         """The manifest this process stored as `digest` lately, without reading it back

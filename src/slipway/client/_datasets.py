@@ -162,8 +162,9 @@ class DatasetsClient:
             from slipway.client._data_objects import data_objects, standalone_objects
 
             if self._backend is None and self._connecting is None and not self.settings.remote:
-                # No metadata store here (yet): a forked helper holds it, or none is needed.
-                self._objects = standalone_objects(self.settings)  # no metadata store needed
+                # No metadata store in this process: a forked helper holds it, or none is
+                # needed (status).
+                self._objects = standalone_objects(self.settings)
             else:
                 self._objects = data_objects(self.backend)
         return self._objects
@@ -387,7 +388,7 @@ class DatasetsClient:
         tree = scan(target)
         if {f.rel for f in tree.files} == {e.path for e in manifest.entries}:
             hashes = {e.path: e.hash for e in manifest.entries}
-            self._save_snapshot(target, tree, hashes, wanted.hash)
+            remember_tree(self.cache, target, tree, hashes, wanted.hash, _is_table)
         return CheckoutResult(rel, wanted.ref, len(todo), len(extra))
 
     # -- reading versions --------------------------------------------------------------------
@@ -557,19 +558,7 @@ class DatasetsClient:
         snapshot = self.cache.snapshot(str(target))
         if snapshot is None:
             return None, {}, list(tree.files)
-        hashes: dict[str, str] = {}
-        todo: list[ScannedFile] = []
-        for f in tree.files:
-            stat = f.stat
-            digest = snapshot.hash_of(f.rel, stat.size, stat.mtime_ns, stat.inode)
-            if digest is None:
-                todo.append(f)
-            else:
-                hashes[f.rel] = digest
-        return snapshot, hashes, todo
-
-    def _save_snapshot(self, target: Path, tree: Tree, hashes: dict[str, str], digest: str) -> None:
-        remember_tree(self.cache, target, tree, hashes, digest, _is_table)
+        return snapshot, *snapshot.vouch(tree.files)
 
     def _hash(self, stats: list[FileStat]) -> dict[str, str]:
         if not stats:

@@ -83,19 +83,10 @@ class FolderAdder:
             if found is None:
                 return None
             files += found
-        records = self.cache.records(root, changed)
-        hashes: dict[str, str] = {}
-        todo: list[ScannedFile] = []
-        for f in files:
-            known = records.get(f.rel)
-            if (
-                known is not None
-                and (known.size, known.mtime_ns, known.inode) == f.stat[1:]
-                and f.stat.mtime_ns < head.trusted_before
-            ):
-                hashes[f.rel] = known.hash
-            else:
-                todo.append(f)
+        snapshot = self.cache.snapshot(root, changed)
+        if snapshot is None:
+            return None
+        hashes, todo = snapshot.vouch(files)
         hashed, stored = self._store(todo, hashes)
         rebuilt = build_parts(files, hashes, {f: folders[f] for f in changed}, self.is_table)
         moved = set(changed)
@@ -114,14 +105,7 @@ class FolderAdder:
     def _add_whole(self, target: Path) -> FolderAdded:
         tree = scan(target)
         snapshot = self.cache.snapshot(str(target))
-        hashes: dict[str, str] = {}
-        todo: list[ScannedFile] = []
-        for f in tree.files:
-            digest = None if snapshot is None else snapshot.hash_of(f.rel, *f.stat[1:])
-            if digest is None:
-                todo.append(f)
-            else:
-                hashes[f.rel] = digest
+        hashes, todo = ({}, list(tree.files)) if snapshot is None else snapshot.vouch(tree.files)
         hashed, stored = self._store(todo, hashes)
         folders = tree_signature.folders_of_tree(tree)
         parts = build_parts(tree.files, hashes, folders, self.is_table)

@@ -43,15 +43,6 @@ class Part:
 Recorded = tuple[Part, str]  # a part and the JSON columns of its files' stat (`records_of`)
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
-    size: int
-    mtime_ns: int
-    inode: int
-    hash: str
-    executable: bool
-
-
 def build_parts(
     files: Sequence[ScannedFile],
     hashes: dict[str, str],
@@ -81,7 +72,6 @@ def _part(
         "m": [f.stat.mtime_ns for f in files],
         "i": [f.stat.inode for f in files],
         "x": [e.hash for e in entries],
-        "e": [f.executable for f in files],
     }
     part = Part(
         folder=folder,
@@ -97,16 +87,12 @@ def _part(
     return part, json.dumps(columns, separators=(",", ":"))
 
 
-def records_of(part_stats: str, folder: str) -> dict[str, FileRecord]:
-    """rel path -> what a part recorded of each of its files."""
+def records_of(part_stats: str, folder: str) -> dict[str, tuple[int, int, int, str]]:
+    """rel path -> (size, mtime_ns, inode, hash) as a part recorded each of its files."""
     body = json.loads(part_stats)
     prefix = f"{folder}/" if folder else ""
-    return {
-        prefix + name: FileRecord(size, mtime, inode, digest, executable)
-        for name, size, mtime, inode, digest, executable in zip(
-            body["n"], body["s"], body["m"], body["i"], body["x"], body["e"], strict=True
-        )
-    }
+    fields = zip(body["s"], body["m"], body["i"], body["x"], strict=True)
+    return {prefix + name: held for name, held in zip(body["n"], fields, strict=True)}
 
 
 def manifest_bytes(parts: Iterable[Part], empty_dirs: Iterable[str]) -> bytes | None:

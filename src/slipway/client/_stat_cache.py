@@ -17,9 +17,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from slipway.client._folder_parts import FileRecord, Part, Recorded, records_of
+from slipway.client._folder_parts import Part, Recorded, records_of
+
+if TYPE_CHECKING:
+    from slipway.client._tree_scan import ScannedFile
 
 RACY_NS = 2_000_000_000  # an mtime this close to the hashing time is not trusted
 FINE_RACY_NS = 50_000_000  # the same where timestamps have sub-second precision
@@ -47,6 +50,18 @@ class Snapshot:
         if known is None or known[:3] != (size, mtime_ns, inode):
             return None
         return known[3] if mtime_ns < self.trusted_before else None
+
+    def vouch(self, files: Iterable[ScannedFile]) -> tuple[dict[str, str], list[ScannedFile]]:
+        """rel -> hash of the files this snapshot vouches for; the files it cannot."""
+        hashes: dict[str, str] = {}
+        todo: list[ScannedFile] = []
+        for f in files:
+            digest = self.hash_of(f.rel, *f.stat[1:])
+            if digest is None:
+                todo.append(f)
+            else:
+                hashes[f.rel] = digest
+        return hashes, todo
 
 
 class FileStat(NamedTuple):  # a tuple: 50,000 are made per scan, a frozen dataclass is slower
@@ -153,10 +168,19 @@ class StatCache:
             for tables in [[(path, held) for path, held in json.loads(listed)]]
         }
 
-    def records(self, root: str, folders: Iterable[str] | None = None) -> dict[str, FileRecord]:
-        """rel path -> what the snapshot recorded of each file, in the given folders (all
-        when None)."""
-        found: dict[str, FileRecord] = {}
+    def snapshot(self, root: str, folders: Iterable[str] | None = None) -> Snapshot | None:
+        """What a folder held when it was last added or checked out, or None; of its files,
+        only those right in `folders` when given."""
+        head = self.head(root)
+        if head is None:
+            return None
+        files = self._records(root, folders)
+        return Snapshot(files, head.empty_dirs, head.tree_hash, head.trusted_before)
+
+    def _records(
+        self, root: str, folders: Iterable[str] | None
+    ) -> dict[str, tuple[int, int, int, str]]:
+        found: dict[str, tuple[int, int, int, str]] = {}
         if folders is None:
             rows = self._db.execute(
                 "SELECT folder, stats FROM folder_parts WHERE root = ?", (root,)
@@ -173,16 +197,6 @@ class StatCache:
         for folder, stats in rows:
             found.update(records_of(stats, folder))
         return found
-
-    def snapshot(self, root: str) -> Snapshot | None:
-        """What a folder held when it was last added or checked out, or None."""
-        head = self.head(root)
-        if head is None:
-            return None
-        files = {
-            rel: (r.size, r.mtime_ns, r.inode, r.hash) for rel, r in self.records(root).items()
-        }
-        return Snapshot(files, head.empty_dirs, head.tree_hash, head.trusted_before)
 
     def unchanged(self, root: str, signature: str, newest_mtime_ns: int) -> str | None:
         """The folder's hash if its stat signature is the snapshot's and no file is too new

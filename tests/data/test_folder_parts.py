@@ -13,6 +13,7 @@ import pytest
 
 from slipway.client import _folder_add
 from slipway.client._datasets import DatasetsClient
+from slipway.client._split_store import SPLIT_FROM
 from slipway.objects import Entry, Manifest, hash_bytes, hash_file
 from slipway.objects._manifest import walk
 from tests.conftest import SLIPWAY, clean_env, settings_for
@@ -174,3 +175,33 @@ def test_helpers_forked_one_after_another_each_leave_when_closed(workspace: Path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "a@v1"
+
+
+def test_many_files_are_stored_from_two_processes_and_counted_once(workspace: Path) -> None:
+    """The CLI stores a large batch from two processes: same version, every file readable
+    back, and content present in both halves counted as one new object."""
+    data = workspace / "data"
+    count = SPLIT_FROM + 200
+    for i in range(count):
+        # Every 100th file repeats one content, in both halves of the batch.
+        text = "shared\n" if i % 100 == 0 else f"file {i}\n"
+        write(data / f"part-{i % 20:02d}" / f"f-{i:05d}.txt", text)
+    dated(data)
+
+    def slipway(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [SLIPWAY, *args], cwd=workspace, env=clean_env(), capture_output=True, text=True
+        )
+
+    assert slipway("init").returncode == 0
+    added = slipway("data", "add", "data")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.split() == ["data@v1", expected_hash(data)]
+    unique = count - count // 100 + 1
+    assert f"hashed {count}, stored {unique} new objects" in added.stderr
+    shutil.rmtree(data)
+    restored = slipway("data", "checkout")
+    assert restored.returncode == 0, restored.stderr
+    assert (data / "part-00" / "f-00000.txt").read_text() == "shared\n"
+    assert (data / "part-07" / "f-04007.txt").read_text() == "file 4007\n"
+    assert expected_hash(data) == added.stdout.split()[1]

@@ -194,7 +194,10 @@ class DatasetsClient:
         name = _dataset_name(name or (previous.name if previous else target.name), target)
         project = project or (previous.project if previous else None) or _default_project()
         if target.is_dir():
-            folder = FolderAdder(self.cache, self.objects, self.progress, _is_table).add(target)
+            # Where the helper could be forked, so can a second storing process.
+            split = self._recorder is not None
+            adder = FolderAdder(self.cache, self.objects, self.progress, _is_table, split)
+            folder = adder.add(target)
             object_hash, hashed, stored = folder.object_hash, folder.hashed, folder.stored
             kind, size, count = "dir", folder.size, folder.files
             tables = [(rel, digest, target / rel) for rel, digest in folder.tables]

@@ -23,6 +23,7 @@ from slipway.client._folder_parts import (
     empty_folders,
     manifest_bytes,
 )
+from slipway.client._split_store import SPLIT_FROM, store_split
 from slipway.client._stat_cache import Head, StatCache
 from slipway.client._tree_scan import ScannedFile, Tree, scan, scan_files
 from slipway.objects import Entry, Manifest
@@ -52,11 +53,12 @@ class FolderAdder:
     objects: DataObjects
     progress: Progress
     is_table: Callable[[str], bool]
+    split: bool = False  # store many files from two processes (`_split_store`)
 
     def add(self, target: Path) -> FolderAdded:
         root = str(target)
-        folders = tree_signature.folders_on_disk(root)
-        head = self.cache.head(root) if folders is not None else None
+        head = self.cache.head(root)  # first: with no snapshot, walking for digests is waste
+        folders = tree_signature.folders_on_disk(root) if head is not None else None
         if folders is not None and head is not None:
             added = self._add_changes(target, folders, head)
             if added is not None:
@@ -122,7 +124,10 @@ class FolderAdder:
         """Store the files, adding their hashes; (files read, objects new to the store)."""
         paths, sizes = [f.stat.path for f in todo], [f.stat.size for f in todo]
         with self.progress.task("storing", len(todo), sum(sizes)) as advance:
-            infos = self.objects.store_files(paths, sizes, advance)
+            if self.split and len(todo) >= SPLIT_FROM:
+                infos = store_split(self.objects.store_files, paths, sizes, advance)
+            else:
+                infos = self.objects.store_files(paths, sizes, advance)
         hashes.update((f.rel, digest) for f, (digest, _) in zip(todo, infos, strict=True))
         return len(todo), sum(1 for _, created in infos if created)
 

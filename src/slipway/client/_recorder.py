@@ -4,8 +4,8 @@ Opening it costs a few hundred ms of imports (SQLAlchemy, pydantic models, the s
 CPU-bound Python. In a thread those imports hold the GIL against the scan and the hashing;
 in a child process forked before any thread starts they run on another core. The child
 connects, then waits for one request on a pipe (the version to record), answers it, and
-exits when the pipe closes. Where fork is missing or threads already run, the caller opens
-the store in a thread instead (`forked` returns None).
+exits when the pipe closes. Where forking is unsafe (`_fork`), the caller opens the store
+in a thread instead (`forked` returns None).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import os
 import struct
-import threading
 from typing import TYPE_CHECKING, Any
 
 from slipway import errors
+from slipway.client._fork import fork, hold, release
 from slipway.config import Settings
 
 if TYPE_CHECKING:
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
     from slipway.client._backends import Backend
 
 _LENGTH = struct.Struct("!Q")
-# This process's ends of the pipes to its helpers. A child forked later must not keep them
-# open: a helper leaves when its request pipe closes, which a copy held elsewhere prevents.
-_OPEN_ENDS: set[int] = set()
 
 
 class RecorderFailed(Exception):
@@ -40,7 +37,7 @@ class ForkedRecorder:
     def __init__(self, pid: int, requests: int, answers: int) -> None:
         self._pid, self._requests, self._answers = pid, requests, answers
         self._closed = False
-        _OPEN_ENDS.update((requests, answers))
+        hold(requests, answers)
 
     def submit(
         self, operation: str, model: str, fields: dict[str, Any], /, **arguments: Any
@@ -66,7 +63,7 @@ class ForkedRecorder:
         if self._closed:
             return
         self._closed = True
-        _OPEN_ENDS.difference_update((self._requests, self._answers))
+        release(self._requests, self._answers)
         os.close(self._requests)  # the child's cue to close the store and leave
         os.close(self._answers)
         os.waitpid(self._pid, 0)
@@ -74,23 +71,21 @@ class ForkedRecorder:
 
 def forked(settings: Settings, connect: Callable[[Settings], Backend]) -> ForkedRecorder | None:
     """A helper connected (soon) to the store the settings name; None where forking is unsafe."""
-    if not hasattr(os, "fork") or threading.active_count() != 1:
-        return None
     request_r, request_w = os.pipe()
     answer_r, answer_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: serve, then leave without running the parent's exit handlers
-        code = 1
-        try:
-            for fd in (request_w, answer_r, *_OPEN_ENDS):
-                os.close(fd)
-            _OPEN_ENDS.clear()
-            _serve(settings, connect, request_r, answer_w)
-            code = 0
-        finally:
-            os._exit(code)
+
+    def child() -> None:
+        os.close(request_w)
+        os.close(answer_r)
+        _serve(settings, connect, request_r, answer_w)
+
+    pid = fork(child)
     os.close(request_r)
     os.close(answer_w)
+    if pid is None:
+        os.close(request_w)
+        os.close(answer_r)
+        return None
     return ForkedRecorder(pid, request_w, answer_r)
 
 

@@ -23,7 +23,7 @@ from slipway.client._folder_parts import (
     empty_folders,
     manifest_bytes,
 )
-from slipway.client._split_store import SPLIT_FROM, store_split
+from slipway.client._split_store import SPLIT_FROM, SplitStore
 from slipway.client._stat_cache import Head, StatCache
 from slipway.client._tree_scan import ScannedFile, Tree, scan, scan_files
 from slipway.objects import Entry, Manifest
@@ -123,9 +123,12 @@ class FolderAdder:
     def _store(self, todo: Sequence[ScannedFile], hashes: dict[str, str]) -> tuple[int, int]:
         """Store the files, adding their hashes; (files read, objects new to the store)."""
         paths, sizes = [f.stat.path for f in todo], [f.stat.size for f in todo]
+        split = None
+        if self.split and len(todo) >= SPLIT_FROM:
+            split = SplitStore(self.objects.store_files, paths, sizes)
         with self.progress.task("storing", len(todo), sum(sizes)) as advance:
-            if self.split and len(todo) >= SPLIT_FROM:
-                infos = store_split(self.objects.store_files, paths, sizes, advance)
+            if split is not None:
+                infos = split.finish(advance)
             else:
                 infos = self.objects.store_files(paths, sizes, advance)
         hashes.update((f.rel, digest) for f, (digest, _) in zip(todo, infos, strict=True))

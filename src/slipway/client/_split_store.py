@@ -25,21 +25,28 @@ MARSHAL_VERSION = 4
 StoreFiles = Callable[[list[str], list[int], Advance], list[tuple[str, bool]]]
 
 
-def store_split(
-    store_files: StoreFiles, paths: list[str], sizes: list[int], advance: Advance
-) -> list[tuple[str, bool]]:
-    """(hash, newly stored) per file, in order, as `store_files` would give them."""
-    half = len(paths) // 2
-    theirs_paths, theirs_sizes = paths[half:], sizes[half:]
-    child = _Child.start(store_files, theirs_paths, theirs_sizes)
-    mine = store_files(paths[:half], sizes[:half], advance)
-    theirs = child.result() if child is not None else None
-    if theirs is None or len(theirs) != len(theirs_paths):
-        theirs = store_files(theirs_paths, theirs_sizes, advance)
-    else:
-        advance(len(theirs_paths), sum(theirs_sizes))
-    stored_here = {digest for digest, created in mine if created}
-    return mine + [(digest, created and digest not in stored_here) for digest, created in theirs]
+class SplitStore:
+    """Started before any progress bar runs (its thread would make forking unsafe): the
+    child is forked at once; `finish` stores this process's half and gathers the child's."""
+
+    def __init__(self, store_files: StoreFiles, paths: list[str], sizes: list[int]) -> None:
+        half = len(paths) // 2
+        self._store_files = store_files
+        self._mine = paths[:half], sizes[:half]
+        self._theirs = paths[half:], sizes[half:]
+        self._child = _Child.start(store_files, *self._theirs)
+
+    def finish(self, advance: Advance) -> list[tuple[str, bool]]:
+        """(hash, newly stored) per file, in order, as `store_files` would give them."""
+        mine = self._store_files(*self._mine, advance)
+        theirs = self._child.result() if self._child is not None else None
+        paths, sizes = self._theirs
+        if theirs is None or len(theirs) != len(paths):
+            theirs = self._store_files(paths, sizes, advance)
+        else:
+            advance(len(paths), sum(sizes))
+        stored_here = {digest for digest, created in mine if created}
+        return mine + [(digest, made and digest not in stored_here) for digest, made in theirs]
 
 
 class _Child:

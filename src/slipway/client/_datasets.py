@@ -14,13 +14,12 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from slipway.client import _tree_signature as tree_signature
 from slipway.client._folder_add import FolderAdder, remember_tree
 from slipway.client._pointer import (
     Pointer,
@@ -31,11 +30,11 @@ from slipway.client._pointer import (
     read_pointer,
     write_pointer,
 )
-from slipway.client._stat_cache import FileStat, Snapshot, StatCache
-from slipway.client._tree_scan import ScannedFile, Tree, scan, stat_file
+from slipway.client._stat_cache import StatCache
+from slipway.client._tree_scan import ScannedFile, scan, stat_file
+from slipway.client._workspace_state import Current, state_of
 from slipway.config import Settings
 from slipway.errors import Conflict, InvalidInput
-from slipway.objects import Entry, Manifest, hash_bytes, hash_file
 from slipway.objects._progress import no_progress
 
 if TYPE_CHECKING:
@@ -58,7 +57,6 @@ if TYPE_CHECKING:
 
 DEFAULT_PROJECT = "default"
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
-HASH_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -300,7 +298,7 @@ class DatasetsClient:
         rel = target.relative_to(self.root)
         if not target.exists():
             return PathStatus(rel, pointer.ref, "missing")
-        current = self._current(target)
+        current = state_of(self.cache, target)
         if current.hash == pointer.hash:
             return PathStatus(rel, pointer.ref, "unchanged")
         if pointer.kind == "file" or current.hash_of is None:
@@ -345,7 +343,7 @@ class DatasetsClient:
     def _checkout(self, pointer_file: Path, wanted: Pointer, force: bool) -> CheckoutResult:
         target = data_path(pointer_file)
         rel = target.relative_to(self.root)
-        current = self._current(target) if target.exists() else None
+        current = state_of(self.cache, target) if target.exists() else None
         if current is not None and current.hash == wanted.hash:
             return CheckoutResult(rel, wanted.ref, 0, 0)
         interrupted = self.cache.checkout_started(str(target))
@@ -365,7 +363,7 @@ class DatasetsClient:
         return result
 
     def _write(
-        self, target: Path, rel: Path, wanted: Pointer, current: _Current | None
+        self, target: Path, rel: Path, wanted: Pointer, current: Current | None
     ) -> CheckoutResult:
         if wanted.kind == "file":
             if target.is_dir():
@@ -522,57 +520,6 @@ class DatasetsClient:
         under = os.path.commonpath(paths) if len(paths) > 1 else paths[0]
         return self.cache.lookup((f.stat for f in files), under)
 
-    def _current(self, target: Path) -> _Current:
-        """The hash `add` would give `target` now, without storing anything; for a folder,
-        also its files' hashes (rel -> hash)."""
-        if target.is_file():
-            stat = stat_file(target)
-            known = self.cache.lookup([stat], stat.path)
-            digest = known.get(stat.path) or self._hash([stat])[stat.path]
-            return _Current(digest, None)
-        signature = tree_signature.of_disk(str(target))
-        if signature is not None:
-            unchanged = self.cache.unchanged(str(target), *signature)
-            if unchanged is not None:  # nothing moved since the snapshot: nothing more to read
-                return _Current(unchanged, lambda: self._compare(target, scan(target))[1])
-        tree = scan(target)
-        snapshot, hashes, todo = self._compare(target, tree)
-        if (
-            snapshot is not None
-            and not todo
-            and len(hashes) == len(snapshot.files)
-            and tree.empty_dirs == snapshot.empty_dirs
-        ):
-            return _Current(snapshot.tree_hash, lambda: hashes)
-        if todo:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(HASH_WORKERS) as pool:
-                digests = pool.map(lambda f: hash_file(Path(f.stat.path))[0], todo)
-                hashes.update((f.rel, d) for f, d in zip(todo, digests, strict=True))
-        entries = [Entry(f.rel, hashes[f.rel], f.stat.size, f.executable) for f in tree.files]
-        digest = hash_bytes(Manifest(tuple(entries), tuple(tree.empty_dirs)).to_bytes())
-        return _Current(digest, lambda: hashes)
-
-    def _compare(
-        self, target: Path, tree: Tree
-    ) -> tuple[Snapshot | None, dict[str, str], list[ScannedFile]]:
-        """rel -> hash of the files the folder's snapshot vouches for; the files it cannot."""
-        snapshot = self.cache.snapshot(str(target))
-        if snapshot is None:
-            return None, {}, list(tree.files)
-        return snapshot, *snapshot.vouch(tree.files)
-
-    def _hash(self, stats: list[FileStat]) -> dict[str, str]:
-        if not stats:
-            return {}
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(HASH_WORKERS) as pool:
-            digests = list(pool.map(lambda s: hash_file(Path(s.path))[0], stats))
-        self.cache.record(zip(stats, digests, strict=True))
-        return {s.path: d for s, d in zip(stats, digests, strict=True)}
-
     def close(self) -> None:
         if self._recorder is not None:
             self._recorder.close()
@@ -580,12 +527,6 @@ class DatasetsClient:
             self._cache.close()
         if self._owns_backend and (self._backend is not None or self._connecting is not None):
             self.backend.close()
-
-
-@dataclass(frozen=True)
-class _Current:
-    hash: str
-    hash_of: Callable[[], dict[str, str]] | None  # for a folder: rel path -> file hash
 
 
 def _connect(settings: Settings) -> Backend:

@@ -53,16 +53,16 @@ def data() -> None:
 def add(ctx: click.Context, path: str, name: str | None, message: str, project: str | None) -> None:
     """Version a file or folder: store it, write PATH.slipway, list PATH in .gitignore."""
     result = datasets(ctx).add(path, name=name, message=message, project=project)
-    version = result.version
-    note = "" if version.created else "  (unchanged: no new version)"
-    click.echo(f"{version.ref} {version.object_hash}{note}")
-    if version.created:
+    version = result.recorded  # plain data: printing it needs no pydantic models
+    note = "" if version["created"] else "  (unchanged: no new version)"
+    click.echo(f"{result.ref} {version['object_hash']}{note}")
+    if version["created"]:
         click.echo(
-            f"  {version.file_count} files, {size(version.size)}; hashed {result.hashed}, "
+            f"  {version['file_count']} files, {size(version['size'])}; hashed {result.hashed}, "
             f"stored {result.stored} new objects; pointer {result.pointer.name}",
             err=True,
         )
-    lines = pii_lines(version)
+    lines = pii_lines(result.version) if version["pii"] else []
     if lines:
         click.echo("possible personal data:", err=True)
         for line in lines:

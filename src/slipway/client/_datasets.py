@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, cast
 
 from slipway.client._folder_add import FolderAdder, remember_tree
 from slipway.client._pointer import (
@@ -57,14 +57,46 @@ if TYPE_CHECKING:
 
 DEFAULT_PROJECT = "default"
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
+_RECORD, _RECORD_BODY = "create_dataset_version", "slipway.data.models:DatasetVersionCreate"
 
 
-@dataclass(frozen=True)
+class Recorded(TypedDict):
+    """The fields of a recorded `DatasetVersion`, as JSON data."""
+
+    project: str
+    name: str
+    version: int
+    object_hash: str
+    kind: Literal["file", "dir"]
+    size: int
+    file_count: int
+    profile_hash: str | None
+    pii: list[dict[str, Any]]
+    created: bool
+
+
+@dataclass
 class AddResult:
-    version: DatasetVersion
+    """What `add` did. The version as `recorded` is plain data: the CLI prints it without
+    importing the pydantic models (~50 ms) that `version` builds."""
+
+    recorded: Recorded
     pointer: Path
     hashed: int  # files read because the stat cache could not vouch for them
     stored: int  # objects the store did not have
+    _version: DatasetVersion | None = field(default=None, repr=False)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.recorded['name']}@v{self.recorded['version']}"
+
+    @property
+    def version(self) -> DatasetVersion:
+        if self._version is None:
+            from slipway.data.models import DatasetVersion
+
+            self._version = DatasetVersion.model_validate(self.recorded)
+        return self._version
 
 
 @dataclass(frozen=True)
@@ -144,7 +176,7 @@ class DatasetsClient:
         if self._fork_helper and not self.settings.server_url:  # embedded: objects written here
             from slipway.client._recorder import forked
 
-            self._recorder = forked(self.settings, _connect)
+            self._recorder = forked(self.settings, _connect, (_RECORD, _RECORD_BODY))
             if self._recorder is not None:
                 return
         self._owns_backend = True
@@ -216,23 +248,27 @@ class DatasetsClient:
             "profile_hash": profile_hash,
             "pii": [flag.model_dump(mode="json") for flag in pii],
         }
-        version = self._record_version(project, name, fields)
-        pointer = write_pointer(target, _pointer_of(version))
+        recorded, version = self._record_version(project, name, fields)
+        pointer = write_pointer(target, _pointer_of(recorded))
         ignore_in_git(target)
-        return AddResult(version, pointer, hashed, stored)
+        return AddResult(recorded, pointer, hashed, stored, version)
 
-    def _record_version(self, project: str, name: str, fields: dict[str, Any]) -> DatasetVersion:
+    def _record_version(
+        self, project: str, name: str, fields: dict[str, Any]
+    ) -> tuple[Recorded, DatasetVersion | None]:
         # Imported only now: by this time the helper (or the backend thread) has imported
         # them while the files were read, and importing pydantic here first would delay that.
-        operation, model = "create_dataset_version", "slipway.data.models:DatasetVersionCreate"
         if self._recorder is not None:
             from slipway.client._recorder import RecorderFailed
 
             try:
-                self._recorder.submit(operation, model, fields, project=project, name=name)
-                from slipway.data.models import DatasetVersion  # while the helper works
-
-                return DatasetVersion.model_validate(self._recorder.result())
+                digest = fields["object_hash"]
+                noted = self.objects.noted_totals(digest) if fields["kind"] == "dir" else None
+                totals = None if noted is None else (digest, *noted)
+                self._recorder.submit(
+                    _RECORD, _RECORD_BODY, fields, totals=totals, project=project, name=name
+                )
+                return cast("Recorded", self._recorder.result()), None
             except RecorderFailed:  # the helper died (it says nothing more): record here
                 self._recorder.close()
                 self._recorder = None
@@ -240,8 +276,9 @@ class DatasetsClient:
         from slipway.data.models import DatasetVersionCreate
 
         request = body(DatasetVersionCreate, **fields)
-        version = self.backend.call(operation, project=project, name=name, body=request)
-        return cast("DatasetVersion", version)
+        answer = self.backend.call(_RECORD, project=project, name=name, body=request)
+        version = cast("DatasetVersion", answer)
+        return cast("Recorded", version.model_dump(mode="json")), version
 
     def _store_tree(self, files: list[ScannedFile]) -> tuple[dict[str, str], int, int]:
         """Hash what the cache cannot vouch for and store what the store lacks: path -> hash.
@@ -336,8 +373,9 @@ class DatasetsClient:
         project = read_pointer(matching[0]).project if matching else _default_project()
         version = self.get(ref, project=project)
         pointer_file = matching[0] if matching else pointer_path(self._inside(version.path))
-        result = self._checkout(pointer_file, _pointer_of(version), force)
-        write_pointer(data_path(pointer_file), _pointer_of(version))
+        wanted = _pointer_of(cast("Recorded", version.model_dump(mode="json")))
+        result = self._checkout(pointer_file, wanted, force)
+        write_pointer(data_path(pointer_file), wanted)
         return [result]
 
     def _checkout(self, pointer_file: Path, wanted: Pointer, force: bool) -> CheckoutResult:
@@ -538,16 +576,16 @@ def _connect(settings: Settings) -> Backend:
     return EmbeddedBackend(Context.open(settings))
 
 
-def _pointer_of(version: DatasetVersion) -> Pointer:
+def _pointer_of(version: Recorded) -> Pointer:
     return Pointer(
-        project=version.project,
-        name=version.name,
-        version=version.version,
-        hash=version.object_hash,
-        kind=version.kind,
-        size=version.size,
-        files=version.file_count,
-        profile=version.profile_hash,
+        project=version["project"],
+        name=version["name"],
+        version=version["version"],
+        hash=version["object_hash"],
+        kind=version["kind"],
+        size=version["size"],
+        files=version["file_count"],
+        profile=version["profile_hash"],
     )
 
 

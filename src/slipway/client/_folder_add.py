@@ -98,7 +98,7 @@ class FolderAdder:
         data = manifest_bytes(every, empty)
         if data is None:
             return None
-        object_hash = self.objects.store_bytes(data)
+        object_hash = self.objects.store_manifest_bytes(data)
         signature, _ = tree_signature.combine(folders)
         removed = [folder for folder in parts if folder not in folders]
         self.cache.save_snapshot(root, rebuilt, empty, object_hash, signature, removed=removed)
@@ -115,7 +115,7 @@ class FolderAdder:
         if data is None:
             entries = [Entry(f.rel, hashes[f.rel], f.stat.size, f.executable) for f in tree.files]
             data = Manifest(tuple(entries), tuple(tree.empty_dirs)).to_bytes()
-        object_hash = self.objects.store_bytes(data)
+        object_hash = self.objects.store_manifest_bytes(data)
         signature, _ = tree_signature.combine(folders)
         self.cache.save_snapshot(str(target), parts, tree.empty_dirs, object_hash, signature)
         return _added(object_hash, [part for part, _ in parts], hashed, stored)

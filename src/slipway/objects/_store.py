@@ -26,7 +26,14 @@ from slipway.objects._hashing import (
     key_of,
 )
 from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode, place
-from slipway.objects._manifest import Entry, Manifest, safe_relpath, totals, walk
+from slipway.objects._manifest import (
+    Entry,
+    Manifest,
+    counted_totals,
+    safe_relpath,
+    totals,
+    walk,
+)
 from slipway.objects._pack import (
     PACK_BELOW,
     PACK_TARGET,
@@ -46,6 +53,7 @@ R = TypeVar("R")
 # even on a local disk.
 FILE_WORKERS = 8
 REMEMBERED_MANIFESTS = 4  # manifests written, kept per store (50,000 entries: ~15 MB each)
+REMEMBERED_TOTALS = 64
 UNPACK_BATCH = 256  # packed objects written per task by materialize
 READ_AHEAD = 32  # small files opened and announced to the kernel ahead of reading them
 _ADVANCE_EVERY = 256  # files stored between progress reports
@@ -71,6 +79,8 @@ class ObjectStore:
         # manifest and the data service checks it straight away: parsing its 50,000 entries
         # back took 0.2-0.3 s.
         self._manifests: OrderedDict[str, Manifest] = OrderedDict()
+        # Totals of manifests written here as bytes, or told by the process that wrote them.
+        self._totals: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._manifests_lock = threading.Lock()
 
     @classmethod
@@ -114,6 +124,15 @@ class ObjectStore:
     def put_manifest(self, manifest: Manifest) -> ObjectInfo:
         info = self.put_bytes(manifest.to_bytes())
         self._remember(info.hash, manifest)
+        return info
+
+    def put_manifest_bytes(self, data: bytes) -> ObjectInfo:
+        """Store a manifest's bytes as `assemble` wrote them, noting their totals (counted
+        in the bytes, not taken from the caller) for `manifest_totals`."""
+        info = self.put_bytes(data)
+        counted = counted_totals(data)
+        if counted is not None:
+            self.note_totals(info.hash, *counted)
         return info
 
     def put_file(self, path: Path) -> ObjectInfo:
@@ -394,7 +413,24 @@ class ObjectStore:
         written = self.written_manifest(digest)
         if written is not None:
             return written.size, len(written.entries)
-        return totals(self.read_bytes(digest), digest)
+        with self._manifests_lock:
+            noted = self._totals.get(digest)
+        return noted if noted is not None else totals(self.read_bytes(digest), digest)
+
+    def noted_totals(self, digest: str) -> tuple[int, int] | None:
+        """The totals `put_manifest_bytes` noted for `digest`, if this store wrote it."""
+        with self._manifests_lock:
+            return self._totals.get(digest)
+
+    def note_totals(self, digest: str, size: int, files: int) -> None:
+        """Remember (bytes, files) of manifest `digest`: `put_manifest_bytes` counted them,
+        or the process that wrote it did (the forked helper of `data add`, in embedded
+        mode, where that process could as well write the metadata store itself)."""
+        with self._manifests_lock:
+            self._totals[digest] = (size, files)
+            self._totals.move_to_end(digest)
+            while len(self._totals) > REMEMBERED_TOTALS:
+                self._totals.popitem(last=False)
 
     def written_manifest(self, digest: str) -> Manifest | None:
         """The manifest this process stored as `digest` lately, without reading it back

@@ -178,6 +178,14 @@ def rows(size: int, measured: dict[str, list[Measured]], reflinks: str) -> list[
     anchor_cp = Anchor(
         "cp (reference)", cp_time, f"{cp_cmd}: {how_time}; {spread(times['cp'], 's')}"
     )
+    # What a copy costs once it is on the disk, as Slipway's is when its command returns.
+    durable = [m.process.wall_s + m.sync_s for m in measured["cp"]]
+    anchor_durable = Anchor(
+        "cp + sync (reference)",
+        median(durable),
+        f"{cp_cmd}, then `sync`: the two timed one after the other, {how_time}; "
+        f"{spread(durable, 's')}",
+    )
     slipway_time = f"{slipway_cmd}: {how_time}; {spread(times['slipway'], 's')} ({order})"
     within_cp = CP_FACTOR * cp_time
     return [
@@ -187,7 +195,7 @@ def rows(size: int, measured: dict[str, list[Measured]], reflinks: str) -> list[
             unit="s",
             slipway=s_time,
             source=slipway_time,
-            anchors=(anchor_dvc, anchor_cp),
+            anchors=(anchor_dvc, anchor_cp, anchor_durable),
             target=Target(
                 d_time / DVC_FACTOR, "s", inclusive=True, label=f">= {DVC_FACTOR}x dvc add"
             ),

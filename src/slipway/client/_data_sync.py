@@ -24,7 +24,8 @@ from slipway.objects import ObjectStore
 from slipway.objects._transfer import WORKERS, Progress, Transfer, TransferReport
 
 if TYPE_CHECKING:
-    from slipway.client._datasets import CheckoutResult, DatasetsClient
+    from slipway.client._checkout import CheckoutResult
+    from slipway.client._datasets import DatasetsClient
 
 
 @dataclass(frozen=True)

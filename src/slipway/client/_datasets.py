@@ -13,14 +13,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, cast
 
-from slipway.client._folder_add import FolderAdder, remember_tree
+from slipway.client._checkout import Checkout, CheckoutResult
+from slipway.client._folder_add import FolderAdder
 from slipway.client._pointer import (
     Pointer,
     data_path,
@@ -31,10 +31,10 @@ from slipway.client._pointer import (
     write_pointer,
 )
 from slipway.client._stat_cache import StatCache
-from slipway.client._tree_scan import ScannedFile, scan, stat_file
-from slipway.client._workspace_state import Current, state_of
+from slipway.client._tree_scan import ScannedFile, stat_file
+from slipway.client._workspace_state import state_of
 from slipway.config import Settings
-from slipway.errors import Conflict, InvalidInput
+from slipway.errors import InvalidInput
 from slipway.objects._progress import no_progress
 
 if TYPE_CHECKING:
@@ -107,14 +107,6 @@ class PathStatus:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     modified: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class CheckoutResult:
-    path: Path
-    ref: str
-    written: int
-    deleted: int
 
 
 class Progress(Protocol):
@@ -379,56 +371,8 @@ class DatasetsClient:
         return [result]
 
     def _checkout(self, pointer_file: Path, wanted: Pointer, force: bool) -> CheckoutResult:
-        target = data_path(pointer_file)
-        rel = target.relative_to(self.root)
-        current = state_of(self.cache, target) if target.exists() else None
-        if current is not None and current.hash == wanted.hash:
-            return CheckoutResult(rel, wanted.ref, 0, 0)
-        interrupted = self.cache.checkout_started(str(target))
-        if current is not None and not force and interrupted is None:
-            # Saved content is safe to replace: what the pointer names, or anything whose
-            # object the store holds (after a `git pull` moved the pointer, say). A checkout
-            # killed half way left files of its own, which it may replace too.
-            saved = read_pointer(pointer_file).hash if pointer_file.exists() else None
-            if current.hash != saved and not self.objects.present({current.hash}):
-                raise Conflict(
-                    f"{rel} has changes that are not in any version; `slipway data add {rel}` "
-                    "saves them, or checkout with --force discards them"
-                )
-        self.cache.start_checkout(str(target), wanted.hash)
-        result = self._write(target, rel, wanted, current)
-        self.cache.end_checkout(str(target))
-        return result
-
-    def _write(
-        self, target: Path, rel: Path, wanted: Pointer, current: Current | None
-    ) -> CheckoutResult:
-        if wanted.kind == "file":
-            if target.is_dir():
-                shutil.rmtree(target)
-            with self.progress.task("writing", 1, wanted.size) as advance:
-                self.objects.materialize([(wanted.hash, target, False)], advance)
-            self.cache.record([(stat_file(target), wanted.hash)])
-            return CheckoutResult(rel, wanted.ref, 1, 0)
-        manifest = self.objects.manifest(wanted.hash)
-        have = current.hash_of() if current is not None and current.hash_of else {}
-        if target.is_file():
-            target.unlink()
-        todo = [e for e in manifest.entries if have.get(e.path) != e.hash]
-        extra = set(have) - {e.path for e in manifest.entries}
-        for stale in sorted(extra):
-            (target / stale).unlink(missing_ok=True)
-        with self.progress.task("writing", len(todo), sum(e.size for e in todo)) as advance:
-            items = [(e.hash, target / e.path, e.executable) for e in todo]
-            self.objects.materialize(items, advance)
-        for folder in manifest.empty_dirs:
-            (target / folder).mkdir(parents=True, exist_ok=True)
-        # What is there now is exactly the version: remember it, so status only stats.
-        tree = scan(target)
-        if {f.rel for f in tree.files} == {e.path for e in manifest.entries}:
-            hashes = {e.path: e.hash for e in manifest.entries}
-            remember_tree(self.cache, target, tree, hashes, wanted.hash, _is_table)
-        return CheckoutResult(rel, wanted.ref, len(todo), len(extra))
+        checkout = Checkout(self.root, self.objects, self.cache, self.progress, _is_table)
+        return checkout.run(pointer_file, wanted, force)
 
     # -- reading versions --------------------------------------------------------------------
 

@@ -1,10 +1,13 @@
-"""Forking helper processes from the CLI, safely.
+"""Forking helper processes, safely.
 
 A child forked from a process with other threads may find a lock held for ever, so `fork`
-refuses while any thread runs (only the CLI asks: a thread `threading` does not know of, as
-in a test runner's worker, would slip past this check). A child must also not keep the
-parent's ends of other helpers' pipes open: a helper leaves when its pipe closes, which a
-copy held elsewhere prevents; `hold` registers such ends, and every child closes them.
+refuses while any thread runs. A thread `threading` does not know of (a test runner's
+worker has some) slips past this check: children that import or open stores (the metadata
+helper, the second storing process) are forked from the CLI only; the folder walk of
+`_tree_signature` runs nothing but `scandir`, `stat` and hashing, and forks wherever
+`fork` allows. A child must also not keep the parent's ends of other helpers' pipes open:
+a helper leaves when its pipe closes, which a copy held elsewhere prevents; `hold`
+registers such ends, and every child closes them.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from __future__ import annotations
 import marshal
 import os
 import stat
-import threading
 from collections.abc import Iterable
 
+from slipway.client._fork import fork
 from slipway.client._tree_scan import SKIPPED, Tree
 from slipway.objects._hashing import hash_bytes
 
@@ -52,8 +52,8 @@ def folders_on_disk(root: str) -> Folders | None:
     subfolders = [e for e in tops if e.name not in SKIPPED and e.is_dir(follow_symlinks=False)]
     folders: Folders = {}
     try:
-        if len(subfolders) >= 2 and hasattr(os, "fork") and threading.active_count() == 1:
-            theirs = _in_child(subfolders[::2])
+        theirs = _in_child(subfolders[::2]) if len(subfolders) >= 2 else None
+        if theirs is not None:
             try:
                 for entry in subfolders[1::2]:
                     _walk(entry.path, entry.name, folders)
@@ -155,23 +155,24 @@ class _Child:
         return found
 
 
-def _in_child(entries: list[os.DirEntry[str]]) -> _Child:
+def _in_child(entries: list[os.DirEntry[str]]) -> _Child | None:
+    """A forked child walking `entries`; None where forking is unsafe (`_fork`)."""
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: walk, write, and leave without running any exit handler
-        code = 0
+
+    def walk() -> None:
+        os.close(read_fd)
+        folders: Folders | None = {}
         try:
-            os.close(read_fd)
-            folders: Folders | None = {}
-            try:
-                for entry in entries:
-                    _walk(entry.path, entry.name, folders)  # type: ignore[arg-type]
-            except _NotPlain:
-                folders = None
-            with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(marshal.dumps(folders, MARSHAL_VERSION))
-        except BaseException:
-            code = 1
-        os._exit(code)
+            for entry in entries:
+                _walk(entry.path, entry.name, folders)  # type: ignore[arg-type]
+        except _NotPlain:
+            folders = None
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(marshal.dumps(folders, MARSHAL_VERSION))
+
+    pid = fork(walk)
     os.close(write_fd)
+    if pid is None:
+        os.close(read_fd)
+        return None
     return _Child(pid, read_fd)

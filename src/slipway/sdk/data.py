@@ -15,7 +15,8 @@ from slipway.sdk import active_run, current_client
 if TYPE_CHECKING:
     import pyarrow
 
-    from slipway.client._datasets import CheckoutResult, PathStatus
+    from slipway.client._checkout import CheckoutResult
+    from slipway.client._datasets import PathStatus
     from slipway.data.models import DatasetVersion
 
 __all__ = ["add", "checkout", "get", "get_path", "load_table", "log", "status"]

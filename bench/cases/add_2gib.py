@@ -170,7 +170,7 @@ def rows(size: int, measured: dict[str, list[Measured]], reflinks: str) -> list[
     )
     time_notes = (
         "slipway fsyncs each object before publishing it; dvc and cp do not, so the `sync` "
-        f"right after each command (untimed) shows what it left to write back: {syncs}",
+        f"right after each command (timed apart from it) shows what it left to write back: {syncs}",
         reflinks,
     )
     s_time, d_time, cp_time = (median(times[tool]) for tool in TOOLS)

@@ -16,7 +16,7 @@ from slipway.client._tree_scan import scan
 @pytest.fixture(params=["two processes", "one process"])
 def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "one process":
-        monkeypatch.setattr(signature, "fork", lambda run: None)  # as where forking is unsafe
+        monkeypatch.setattr(signature, "fork_value", lambda compute: None)  # as where unsafe
     return str(request.param)
 
 

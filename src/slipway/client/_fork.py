@@ -12,9 +12,11 @@ registers such ends, and every child closes them.
 
 from __future__ import annotations
 
+import marshal
 import os
 import threading
 from collections.abc import Callable
+from typing import Any
 
 _HELD: set[int] = set()
 
@@ -45,3 +47,38 @@ def hold(*fds: int) -> None:
 
 def release(*fds: int) -> None:
     _HELD.difference_update(fds)
+
+
+class ForkedValue:
+    """A child computing one value (marshal-able: plain data); `result` waits for it."""
+
+    def __init__(self, pid: int, read_fd: int) -> None:
+        self._pid, self._read_fd = pid, read_fd
+
+    def result(self) -> Any:
+        """The child's value; None if it failed (or computed None)."""
+        with os.fdopen(self._read_fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self._pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0 or not data:
+            return None
+        return marshal.loads(data)  # noqa: S302 (our own child, a private pipe)
+
+
+def fork_value(compute: Callable[[], Any]) -> ForkedValue | None:
+    """A child that runs `compute` and sends back what it returns; None where forking is
+    unsafe or impossible (`fork`)."""
+    read_fd, write_fd = os.pipe()
+
+    def run() -> None:
+        os.close(read_fd)
+        value = compute()
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(marshal.dumps(value))
+
+    pid = fork(run)
+    os.close(write_fd)
+    if pid is None:
+        os.close(read_fd)
+        return None
+    return ForkedValue(pid, read_fd)

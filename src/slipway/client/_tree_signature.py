@@ -19,7 +19,7 @@ import os
 import stat
 from collections.abc import Iterable
 
-from slipway.client._fork import fork
+from slipway.client._fork import ForkedValue, fork_value
 from slipway.client._tree_scan import SKIPPED, Tree
 from slipway.objects._hashing import hash_bytes
 
@@ -58,7 +58,9 @@ def folders_on_disk(root: str) -> Folders | None:
                 for entry in subfolders[1::2]:
                     _walk(entry.path, entry.name, folders)
             finally:
-                found = theirs.result()  # reaped whatever happened here
+                found: Folders | None = theirs.result()  # reaped whatever happened here
+            if found is None:
+                raise _NotPlain  # or the child failed: the full scan finds out why
             folders.update(found)
         else:
             for entry in subfolders:
@@ -137,42 +139,17 @@ def combine(folders: Folders) -> tuple[str, int]:
     return hash_bytes(marshal.dumps(listing, MARSHAL_VERSION)), newest
 
 
-class _Child:
-    """Folders walked by a forked child; it sends their digests through a pipe."""
+def _in_child(entries: list[os.DirEntry[str]]) -> ForkedValue | None:
+    """A forked child walking `entries`; its value is None if it found anything but
+    regular files and folders. None where forking is unsafe (`_fork`)."""
 
-    def __init__(self, pid: int, read_fd: int) -> None:
-        self.pid, self.read_fd = pid, read_fd
-
-    def result(self) -> Folders:
-        with os.fdopen(self.read_fd, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
-        if not data or os.waitstatus_to_exitcode(status) != 0:
-            raise _NotPlain  # the child failed: let the full scan find out why
-        found: Folders | None = marshal.loads(data)  # noqa: S302 (our own child, a private pipe)
-        if found is None:
-            raise _NotPlain
-        return found
-
-
-def _in_child(entries: list[os.DirEntry[str]]) -> _Child | None:
-    """A forked child walking `entries`; None where forking is unsafe (`_fork`)."""
-    read_fd, write_fd = os.pipe()
-
-    def walk() -> None:
-        os.close(read_fd)
-        folders: Folders | None = {}
+    def walk() -> Folders | None:
+        folders: Folders = {}
         try:
             for entry in entries:
-                _walk(entry.path, entry.name, folders)  # type: ignore[arg-type]
+                _walk(entry.path, entry.name, folders)
         except _NotPlain:
-            folders = None
-        with os.fdopen(write_fd, "wb") as pipe:
-            pipe.write(marshal.dumps(folders, MARSHAL_VERSION))
+            return None
+        return folders
 
-    pid = fork(walk)
-    os.close(write_fd)
-    if pid is None:
-        os.close(read_fd)
-        return None
-    return _Child(pid, read_fd)
+    return fork_value(walk)

@@ -31,7 +31,16 @@ _KEYS: dict[tuple[str, str], type] = {
     ("server", "port"): int,
     ("identity", "user"): str,
     ("data", "remote"): str,  # the remote `data push`/`data pull` use without --remote
+    # The price table `slipway cost report` turns recorded resources into money with.
+    ("cost", "cpu_hour"): float,
+    ("cost", "memory_gib_hour"): float,
+    ("cost", "gpu_hour"): float,
+    ("cost", "currency"): str,
+    ("pipelines", "ray_address"): str,  # an existing cluster (ray://host:10001); else local
 }
+# Roughly on-demand cloud prices (a general-purpose vCPU, its memory, one data-centre GPU);
+# set your own under [cost] in slipway.toml.
+DEFAULT_PRICES = {"cpu_hour": 0.04, "memory_gib_hour": 0.005, "gpu_hour": 2.5}
 # Short spellings users reach for first.
 _ENV_ALIASES = {"SLIPWAY_SERVER": ("server", "url"), "SLIPWAY_USER": ("identity", "user")}
 _SECRET_WORDS = re.compile(r"secret|password|passwd|token|key|credential", re.IGNORECASE)
@@ -73,6 +82,9 @@ class Settings:
     sources: tuple[str, ...] = ()
     remotes: dict[str, Remote] = field(default_factory=dict)
     default_remote: str | None = None  # [data] remote, or $SLIPWAY_DATA_REMOTE
+    prices: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    currency: str = "USD"
+    ray_address: str | None = None  # [pipelines] ray_address, else $RAY_ADDRESS, else local
 
     @property
     def remote(self) -> bool:
@@ -113,6 +125,9 @@ class Settings:
             "server.url": mask_url(self.server_url) if self.server_url else "(embedded mode)",
             "server.listen": f"{self.server_host}:{self.server_port}",
             "identity.user": self.user,
+            "cost.prices": ", ".join(f"{k}={v:g}" for k, v in self.prices.items())
+            + f" {self.currency}",
+            "pipelines.ray_address": self.ray_address or "(local cluster, or $RAY_ADDRESS)",
             "data.remotes": ", ".join(
                 f"{name}{' (default)' if name == self.default_remote else ''}: {r.describe()}"
                 for name, r in sorted(self.remotes.items())
@@ -185,6 +200,11 @@ def load_settings(
         sources=tuple(sources),
         remotes=remotes,
         default_remote=values.get(("data", "remote")) or None,
+        prices={
+            name: values.get(("cost", name), default) for name, default in DEFAULT_PRICES.items()
+        },
+        currency=values.get(("cost", "currency")) or "USD",
+        ray_address=values.get(("pipelines", "ray_address")) or None,
     )
 
 
@@ -230,6 +250,14 @@ def _coerce(key: tuple[str, str], value: Any, source: str) -> Any:
         if key == ("server", "port") and not 0 <= number <= 65535:
             raise ConfigError(f"{label} must be between 0 and 65535, got {number} ({source})")
         return number
+    if kind is float:
+        try:
+            price = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{label} must be a number, got {value!r} ({source})") from None
+        if not 0 <= price < float("inf"):
+            raise ConfigError(f"{label} must be zero or more, got {value!r} ({source})")
+        return price
     if kind is dict:
         if isinstance(value, str):
             try:

@@ -23,8 +23,10 @@ from slipway.errors import InvalidInput, NotFound, PermissionDenied, SlipwayErro
 from slipway.store import audit
 
 # Service modules that register operations, imported on first use of the registry.
+# The order is the search order of `get`: light modules that scripts call often come first.
 SERVICE_MODULES: tuple[str, ...] = (
     "slipway.projects.service",
+    "slipway.pipeline_runs.service",
     "slipway.blobs.service",
     "slipway.tracking.service",
     "slipway.data.service",
@@ -32,6 +34,8 @@ SERVICE_MODULES: tuple[str, ...] = (
     "slipway.models.evaluations",
     "slipway.models.promotion",
     "slipway.models.card",
+    "slipway.pipeline_runs.schedules",
+    "slipway.pipeline_runs.cost",
 )
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

@@ -18,6 +18,7 @@ from slipway.objects._gc import collect_garbage as collect_store_garbage
 from slipway.operations import operation
 from slipway.store import datasets as dataset_rows
 from slipway.store import model_registry as model_rows
+from slipway.store import pipelines as pipeline_rows
 from slipway.store import runs as run_rows
 
 
@@ -49,7 +50,8 @@ def missing_objects(ctx: Context, body: HashList) -> HashList:
 
 @operation("POST /objects/gc", permission="object:admin", audit="object.gc")
 def collect_garbage(ctx: Context, body: GcRequest) -> GcResult:
-    """Remove objects no dataset version, run artifact or model needs (a dry run by default)."""
+    """Remove objects no dataset version, run artifact, model or step output needs (a dry run
+    by default)."""
     live = live_objects(ctx)
     report = collect_store_garbage(
         ctx.objects, live, grace_s=body.grace_s, dry_run=body.dry_run, now=ctx.clock() / 1000
@@ -67,6 +69,7 @@ def live_objects(ctx: Context) -> set[str]:
         versions = dataset_rows.version_objects(conn)
         artifacts = run_rows.artifact_objects(conn)
         packages = model_rows.package_hashes(conn)
+        outputs = pipeline_rows.output_objects(conn)
     live: set[str] = set()
     manifests: dict[str, str] = {}  # hash -> what names it, for messages
     for digest, kind, profile in versions:
@@ -79,6 +82,10 @@ def live_objects(ctx: Context) -> set[str]:
         live.add(digest)
         if is_dir:
             manifests.setdefault(digest, "a run artifact")
+    for digest, is_dir in outputs:  # what a cached step hands on instead of running again
+        live.add(digest)
+        if is_dir:
+            manifests.setdefault(digest, "a pipeline step's output")
     for digest in packages:  # a model version's package is a folder manifest
         live.add(digest)
         manifests.setdefault(digest, "a model version")

@@ -169,3 +169,58 @@ class DatasetInputEntity:
     version: int
     object_hash: str
     path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineRunEntity:
+    id: str
+    project_id: str
+    pipeline: str
+    name: str
+    status: str
+    executor: str
+    params: str
+    driver: str
+    schedule_id: str | None
+    scheduled_at: int | None
+    error: str
+    created_by: str
+    start_time: int
+    end_time: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRunEntity:
+    id: str
+    pipeline_run_id: str
+    step: str
+    position: int
+    status: str
+    upstream: str
+    cache_key: str | None
+    cached: bool
+    cached_from: str | None
+    attempts: int
+    start_time: int | None
+    end_time: int | None
+    cpu_seconds: float | None
+    peak_memory_bytes: int | None
+    resources: str
+    outputs: str
+    run_id: str | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleEntity:
+    id: str
+    project_id: str
+    name: str
+    pipeline: str
+    cron: str
+    params: str
+    executor: str
+    missed: str
+    paused: bool
+    created_by: str
+    created_at: int

@@ -360,3 +360,88 @@ audit_events = Table(
     Index(None, "timestamp"),
     Index(None, "action"),
 )
+
+# -- pipelines ----------------------------------------------------------------------------------
+
+pipeline_runs = Table(
+    "pipeline_runs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("pipeline", NAME, nullable=False),  # "module:attribute", what resume imports
+    Column("name", NAME, nullable=False),  # the pipeline function's name
+    Column("status", String(16), nullable=False),
+    Column("executor", String(16), nullable=False),
+    Column("params", Text, nullable=False),  # JSON object, the resolved parameters
+    Column("driver", NAME, nullable=False, default=""),  # host:pid of the process running it
+    Column("schedule_id", ID, nullable=True),
+    Column("scheduled_at", BigInteger, nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    Column("created_by", NAME, nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=True),
+    Index(None, "project_id", "start_time"),
+)
+
+step_runs = Table(
+    "step_runs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column(
+        "pipeline_run_id", ID, ForeignKey("pipeline_runs.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("step", NAME, nullable=False),
+    Column("position", Integer, nullable=False),  # in the graph's order, for display
+    Column("status", String(16), nullable=False),
+    Column("upstream", Text, nullable=False, default="[]"),  # JSON list of step names
+    Column("cache_key", String(64), nullable=True),
+    Column("cached", Boolean, nullable=False, default=False),
+    Column("cached_from", ID, nullable=True),  # the step run whose outputs a cache hit reused
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("start_time", BigInteger, nullable=True),
+    Column("end_time", BigInteger, nullable=True),
+    Column("cpu_seconds", Float, nullable=True),
+    Column("peak_memory_bytes", BigInteger, nullable=True),
+    Column("resources", Text, nullable=False, default="{}"),  # JSON: what the step declared
+    Column("outputs", Text, nullable=False, default="{}"),  # JSON: name -> artifact
+    # The tracking run the step opened: its params, metrics, dataset inputs, models.
+    Column("run_id", ID, ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    UniqueConstraint("pipeline_run_id", "step"),
+    Index(None, "cache_key"),
+)
+
+pipeline_schedules = Table(
+    "pipeline_schedules",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", NAME, nullable=False),
+    Column("pipeline", NAME, nullable=False),
+    Column("cron", String(128), nullable=False),
+    Column("params", Text, nullable=False),  # JSON object
+    Column("executor", String(16), nullable=False),
+    Column("missed", String(8), nullable=False),  # policy for occurrences missed while down
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("created_by", NAME, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("project_id", "name"),
+)
+
+# One row per occurrence a scheduler claimed: the primary key is what makes two schedulers
+# start an occurrence once. A claim whose run never started can be taken over after its lease.
+schedule_occurrences = Table(
+    "schedule_occurrences",
+    metadata,
+    Column(
+        "schedule_id",
+        ID,
+        ForeignKey("pipeline_schedules.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("scheduled_at", BigInteger, primary_key=True),
+    Column("claimed_by", NAME, nullable=False),
+    Column("lease_until", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # claimed, started, skipped
+    Column("pipeline_run_id", ID, nullable=True),
+)

@@ -13,6 +13,7 @@ import slipway.store
 def test_top_level_names_are_pinned() -> None:
     assert sorted(slipway.__all__) == [
         "Client",
+        "Dataset",
         "Settings",
         "__version__",
         "active_run",
@@ -41,10 +42,12 @@ def test_top_level_names_are_pinned() -> None:
         "log_params",
         "log_text",
         "models",
+        "pipeline",
         "search_runs",
         "set_tag",
         "set_tags",
         "start_run",
+        "step",
         "using",
     ]
     for name in slipway.__all__:
@@ -72,6 +75,29 @@ def test_core_package_surfaces_are_pinned() -> None:
             "head",
         ]
     )
+
+
+def test_pipelines_surface_is_pinned() -> None:
+    import slipway.pipelines
+
+    assert sorted(slipway.pipelines.__all__) == [
+        "Dataset",
+        "DatasetInput",
+        "Graph",
+        "Materializer",
+        "Node",
+        "Pipeline",
+        "PipelineRunResult",
+        "Step",
+        "StepOutput",
+        "StepTimeout",
+        "load_pipeline",
+        "pipeline",
+        "register_materializer",
+        "resume_run",
+        "run_graph",
+        "step",
+    ]
 
 
 def test_import_slipway_is_light() -> None:

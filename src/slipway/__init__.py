@@ -45,10 +45,14 @@ _LAZY = {
     "data": "slipway",  # the package slipway.data, whose SDK functions load on first use
     "models": "slipway",  # likewise slipway.models
     "evaluate": "slipway.sdk.models",
+    "step": "slipway.pipelines",
+    "pipeline": "slipway.pipelines",
+    "Dataset": "slipway.pipelines",
 }
 
 __all__ = [
     "Client",
+    "Dataset",
     "Settings",
     "__version__",
     "active_run",
@@ -77,10 +81,12 @@ __all__ = [
     "log_params",
     "log_text",
     "models",
+    "pipeline",
     "search_runs",
     "set_tag",
     "set_tags",
     "start_run",
+    "step",
     "using",
 ]
 
@@ -88,6 +94,7 @@ if TYPE_CHECKING:
     from slipway import data, models
     from slipway.client import Client
     from slipway.config import Settings, load_settings
+    from slipway.pipelines import Dataset, pipeline, step
     from slipway.sdk import (
         active_run,
         autolog,

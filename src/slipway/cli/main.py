@@ -22,6 +22,10 @@ COMMANDS = {
     "model": "slipway.cli._models:model",
     "check": "slipway.cli._check:check",
     "ci": "slipway.cli._ci:ci",
+    "pipeline": "slipway.cli._pipelines:pipeline",
+    "schedule": "slipway.cli._pipelines:schedule",
+    "scheduler": "slipway.cli._pipelines:scheduler",
+    "cost": "slipway.cli._pipelines:cost",
 }
 SUMMARIES = {
     "init": "Create a workspace (.slipway/) in this folder.",
@@ -34,6 +38,10 @@ SUMMARIES = {
     "model": "Model registry: list, versions, show, alias, history, archive, delete, lineage.",
     "check": "Check every model's promotion gates (slipway.gates.yaml), for CI.",
     "ci": "Write a CI workflow that runs `slipway check`.",
+    "pipeline": "Pipelines: run, runs, show, resume.",
+    "schedule": "Run pipelines on a cron: add, list, pause, resume, remove.",
+    "scheduler": "Start scheduled pipelines as they fall due.",
+    "cost": "Cost of pipeline runs from recorded resources: report.",
 }
 
 

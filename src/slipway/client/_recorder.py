@@ -10,6 +10,7 @@ in a thread instead (`forked` returns None).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import struct
@@ -119,6 +120,9 @@ def _serve(
     answers: int,
     expected: tuple[str, str] | None,
 ) -> None:
+    # A helper lives for one command: its imports (SQLAlchemy's above all) run ~20% faster
+    # without the cycle collector, and it creates no garbage worth collecting.
+    gc.disable()
     backend = None
     failure: Exception | None = None
     try:
@@ -149,12 +153,14 @@ def _serve(
 
 
 def _run(backend: Backend, request: dict[str, Any]) -> Any:
-    from slipway.client._backends import EmbeddedBackend
     from slipway.client._body import body
 
-    if request.get("totals") is not None and isinstance(backend, EmbeddedBackend):
-        digest, size, files = request["totals"]
-        backend.ctx.objects.note_totals(str(digest), int(size), int(files))
+    if request.get("totals") is not None:
+        from slipway.client._backends import EmbeddedBackend
+
+        if isinstance(backend, EmbeddedBackend):
+            digest, size, files = request["totals"]
+            backend.ctx.objects.note_totals(str(digest), int(size), int(files))
 
     model = _model(str(request["model"]))
     result = backend.call(request["op"], body=body(model, **request["fields"]), **request["args"])

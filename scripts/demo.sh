@@ -116,6 +116,19 @@ step "the model card of the champion (Markdown here; --html writes a page)"
 head -60 card.md
 "$bin/slipway" model card churn@champion --html --output card.html
 ls -l card.html
+step "training as a pipeline: ingest -> featurize -> train -> evaluate -> register, on a process pool"
+cp "$repo/scripts/demo_pipeline.py" churn_flow.py
+COLUMNS=${COLUMNS:-160} "$bin/slipway" pipeline run churn_flow:churn --executor process
+step "the same pipeline again: nothing changed, every step is a cache hit"
+COLUMNS=${COLUMNS:-160} "$bin/slipway" pipeline run churn_flow:churn
+step "a new parameter re-runs train and what follows it only"
+COLUMNS=${COLUMNS:-160} "$bin/slipway" pipeline run churn_flow:churn --param c=0.3
+COLUMNS=${COLUMNS:-160} "$bin/slipway" pipeline runs
+step "a nightly schedule, and the cost of the runs ([cost] prices in slipway.toml)"
+"$bin/slipway" schedule add churn_flow:churn --cron "0 3 * * *" --param c=0.3
+COLUMNS=${COLUMNS:-160} "$bin/slipway" schedule list
+first_run=$("$bin/slipway" pipeline runs --json | tail -1 | "$bin/python" -c 'import json,sys; print(json.loads(sys.stdin.read())["id"])')
+COLUMNS=${COLUMNS:-160} "$bin/slipway" cost report --run "$first_run"
 unset SLIPWAY_PROJECT
 
 step "the same operations through a live server (remote mode)"

@@ -10,6 +10,7 @@ from cases import (
     data_readd,
     data_status,
     model_serve,
+    pipeline_chain,
     track_batch,
     track_runs,
     track_search,
@@ -32,6 +33,7 @@ CASES: dict[str, Case] = {
         track_runs.CASE,
         track_search.CASE,
         model_serve.CASE,
+        pipeline_chain.CASE,
     )
 }
 

@@ -117,7 +117,7 @@ class Results:
 
 
 def step_lines(stdout: str, what: str) -> int:
-    """How many of the CLI's progress lines (`  stage_3: cached (from run …)`) say `what`."""
+    """How many of the CLI's progress lines (`  stage_3: cached`) say `what`."""
     return len(re.findall(rf"^  stage(?:_\d+)?: {what}", stdout, flags=re.MULTILINE))
 
 

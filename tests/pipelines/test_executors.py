@@ -120,3 +120,10 @@ def test_a_pipeline_runs_and_caches_against_a_server(
         assert ran(step_log) == []
         tracking = remote.runs.get(first.steps["train"].run_id)
         assert tracking.tags["slipway.pipeline_run"] == first.id
+
+
+def test_a_step_past_its_timeout_fails_in_a_worker_too(client: Client):
+    run = flows.too_slow.run("process", client=client)
+    assert run.status == "failed"
+    assert "ran past its timeout of 0.5 s" in run.steps["slow"].error
+    assert run.steps["slow"].duration_s < 10

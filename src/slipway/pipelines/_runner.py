@@ -183,7 +183,8 @@ class _Driver:
         except BaseException as exc:
             error = f"the driver stopped: {type(exc).__name__}: {exc}"
             self._abandon(error)
-            self._finish("failed", error)
+            with contextlib.suppress(Exception):  # what stopped the driver is what is raised
+                self._finish("failed", error)
             raise
         finally:
             if self._executor is not None:

@@ -129,6 +129,8 @@ step "a nightly schedule, and the cost of the runs ([cost] prices in slipway.tom
 COLUMNS=${COLUMNS:-160} "$bin/slipway" schedule list
 first_run=$("$bin/slipway" pipeline runs --json | tail -1 | "$bin/python" -c 'import json,sys; print(json.loads(sys.stdin.read())["id"])')
 COLUMNS=${COLUMNS:-160} "$bin/slipway" cost report --run "$first_run"
+step "slipway pipeline show: the first run's DAG with timings, resources and lineage"
+COLUMNS=${COLUMNS:-160} "$bin/slipway" pipeline show "${first_run:0:12}"
 unset SLIPWAY_PROJECT
 
 step "the same operations through a live server (remote mode)"

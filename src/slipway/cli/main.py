@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
 import sys
 from typing import Any
@@ -79,20 +78,7 @@ def cli(ctx: click.Context, debug: bool, workspace: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The `slipway` command; `argv` given: called from Python (tests), which keeps the
-    interpreter's collector settings."""
-    if argv is not None:
-        _main(argv)
-        return
-    # A command imports thousands of classes in its first fraction of a second; the default
-    # thresholds run the cycle collector hundreds of times over them (~20% of start-up).
-    # Collections still happen, just less often.
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        _main(argv)
-    finally:
-        # What is alive at exit needs no last collection pass: the process is ending.
-        gc.freeze()
+    _main(argv)
 
 
 def _main(argv: list[str] | None) -> None:

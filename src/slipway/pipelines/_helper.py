@@ -35,8 +35,30 @@ class ForkedCreate:
         self._recorder.close()
 
 
+# Started by the console script before the command line is parsed (`slipway.cli._entry`),
+# for the settings it found; the command adopts it if its own settings are the same.
+_preforked: tuple[Settings, ForkedCreate] | None = None
+
+
+def prefork(settings: Settings) -> None:
+    global _preforked
+    helper = _fork(settings)
+    if helper is not None:
+        _preforked = (settings, helper)
+
+
 def start_helper(settings: Settings) -> ForkedCreate | None:
     """A helper for embedded mode, where forking is safe; None otherwise."""
+    global _preforked
+    if _preforked is not None:
+        (early, helper), _preforked = _preforked, None
+        if early == settings:
+            return helper
+        helper.close()
+    return _fork(settings)
+
+
+def _fork(settings: Settings) -> ForkedCreate | None:
     if settings.server_url:
         return None  # over HTTP nothing heavy is imported anyway
     from slipway.client._recorder import forked

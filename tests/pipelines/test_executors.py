@@ -127,3 +127,24 @@ def test_a_step_past_its_timeout_fails_in_a_worker_too(client: Client):
     assert run.status == "failed"
     assert "ran past its timeout of 0.5 s" in run.steps["slow"].error
     assert run.steps["slow"].duration_s < 10
+
+
+@pytest.mark.slow
+def test_the_cli_starts_a_local_ray_cluster_of_its_own(workspace: Path, sqlite_url: str):
+    import subprocess
+
+    from tests.conftest import SLIPWAY, clean_env
+
+    env = clean_env(SLIPWAY_METADATA_URL=sqlite_url, PYTHONPATH=str(REPO))
+    env.pop("RAY_ADDRESS", None)
+    done = subprocess.run(
+        [SLIPWAY, "pipeline", "run", "tests.pipelines.flows:resumable", "--executor", "ray"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "finished: 4 steps, 0 cached" in done.stdout
+    assert "pipeline resumable: 4 steps on ray" in done.stdout

@@ -240,3 +240,36 @@ def test_two_schedulers_started_together_run_a_due_occurrence_exactly_once(
             [SLIPWAY, "scheduler", "--once"], cwd=workspace, env=env, capture_output=True, text=True
         )
         assert again.stdout.strip().endswith("started 0 occurrence(s)")
+
+
+def test_the_scheduler_loop_starts_what_falls_due_until_stopped(
+    workspace: Path, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import threading
+    import time
+
+    from slipway.pipelines._scheduler import serve
+
+    monkeypatch.setenv("SLIPWAY_TEST_STEP_LOG", str(tmp_path / "steps.log"))
+    now = int(time.time() * 1000)
+    with _client_at(workspace, sqlite_url, now - 2 * MINUTE) as client:
+        _schedule(client)
+    stop = threading.Event()
+    lines: list[str] = []
+    with Client(EmbeddedBackend(Context.open(settings_for(workspace, sqlite_url)))) as client:
+        loop = threading.Thread(
+            target=serve,
+            args=(client,),
+            kwargs={"poll_s": 0.05, "stop": stop, "echo": lines.append},
+        )
+        loop.start()
+        deadline = time.monotonic() + 60
+        while not lines and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        loop.join(timeout=60)
+        runs = client.call("list_pipeline_runs", project="default").runs
+    assert not loop.is_alive()
+    assert len(runs) == 1 and runs[0].status == "finished"
+    assert lines[0] == f"schedule every-minute: run {runs[0].id} finished"
+    assert flows.executed(tmp_path / "steps.log") == ["first", "second", "gate", "last"]

@@ -146,13 +146,15 @@ def execute(task: StepTask, step: Step, client: Client) -> StepResult:
         status = "failed"
         try:
             objects = client.datasets.objects
-            with tempfile.TemporaryDirectory(prefix="slipway-step-") as scratch:
+            # CPU and memory cover reading the inputs and storing the output too: they are
+            # the step's cost as much as its function is.
+            with meter, tempfile.TemporaryDirectory(prefix="slipway-step-") as scratch:
                 arguments = dict(task.literals)
                 arguments.update(_load_inputs(task, objects, Path(scratch)))
                 for param, (ref, project, digest) in task.datasets.items():
                     arguments[param] = DatasetInput(ref, project, digest)
                 run.log_params({k: _param_text(v) for k, v in task.literals.items()})
-                with meter, _deadline(task.timeout_s, task.node):
+                with _deadline(task.timeout_s, task.node):
                     value = step.func(**arguments)
                 if value is not None:
                     result.outputs[OUTPUT] = _store(value, step.name, objects, Path(scratch))

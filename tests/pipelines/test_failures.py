@@ -137,7 +137,7 @@ def test_a_killed_pipeline_resumes_without_redoing_finished_steps(
 
 def test_a_run_whose_driver_still_runs_cannot_be_resumed(client: Client):
     from slipway.pipeline_runs.models import PipelineRunCreate, StepPlan
-    from slipway.pipelines._runner import driver_id
+    from slipway.pipelines._link import driver_id
 
     record = client.call(
         "create_pipeline_run",

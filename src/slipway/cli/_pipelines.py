@@ -1,10 +1,9 @@
-"""`slipway pipeline ...`, `slipway schedule ...`, `slipway scheduler`, `slipway cost ...`."""
+"""`slipway pipeline ...`: run pipelines, list and show their runs, resume one."""
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
 EXECUTORS = click.Choice(["local", "process", "ray"])
 
 
-def _params(values: tuple[str, ...]) -> dict[str, str]:
+def parse_params(values: tuple[str, ...]) -> dict[str, str]:
     params = {}
     for item in values:
         key, sep, value = item.partition("=")
@@ -26,7 +25,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
-def _project(project: str | None) -> str:
+def project_name(project: str | None) -> str:
     import os
 
     return project or os.environ.get("SLIPWAY_PROJECT") or "default"
@@ -70,7 +69,7 @@ def run(
     try:
         from slipway.pipelines import load_pipeline, run_graph
 
-        graph = load_pipeline(ref).build(**_params(params))
+        graph = load_pipeline(ref).build(**parse_params(params))
     except BaseException:
         if helper is not None:
             helper.close()
@@ -80,7 +79,7 @@ def run(
         graph,
         executor=executor,
         cache=not no_cache,
-        project=_project(project),
+        project=project_name(project),
         connect=lambda: client(ctx),
         helper=helper,
         echo=_echo,
@@ -116,7 +115,7 @@ def runs(
     from rich.table import Table
 
     page = client(ctx).call(
-        "list_pipeline_runs", project=_project(project), pipeline=name, max_results=limit
+        "list_pipeline_runs", project=project_name(project), pipeline=name, max_results=limit
     )
     if as_json:
         for found in page.runs:
@@ -134,7 +133,7 @@ def runs(
             str(len(found.steps)),
             str(sum(1 for s in found.steps.values() if s.cached)),
             stamp(found.start_time),
-            _seconds(found.duration_s),
+            seconds_text(found.duration_s),
         )
     console().print(table)
 
@@ -154,7 +153,7 @@ def show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     click.echo(f"status     {record.status}" + (f": {record.error}" if record.error else ""))
     click.echo(f"executor   {record.executor}, driver {record.driver}")
     click.echo(f"params     {record.params}")
-    click.echo(f"started    {stamp(record.start_time)} UTC, took {_seconds(record.duration_s)}")
+    click.echo(f"started    {stamp(record.start_time)} UTC, took {seconds_text(record.duration_s)}")
     _summary(record)
     for name, step in record.steps.items():
         if step.status == "failed" and step.error:
@@ -197,7 +196,7 @@ def _summary(record: PipelineRun) -> None:
             step.status,
             "hit" if step.cached else ("-" if step.cache_key is None else "miss"),
             str(step.attempts),
-            _seconds(step.duration_s),
+            seconds_text(step.duration_s),
             f"{step.cpu_seconds:.2f}" if step.cpu_seconds is not None else "",
             _bytes(step.peak_memory_bytes),
             (step.run_id or "")[:12],
@@ -206,217 +205,7 @@ def _summary(record: PipelineRun) -> None:
     console().print(table)
 
 
-# -- schedule ----------------------------------------------------------------------------------
-
-
-@click.group()
-def schedule() -> None:
-    """Run pipelines on a cron: add, list, pause, resume, remove."""
-
-
-@schedule.command("add")
-@click.argument("ref")
-@click.option("--cron", required=True, help="Five cron fields in UTC, e.g. '0 3 * * *'.")
-@click.option("--param", "-p", "params", multiple=True, help="NAME=VALUE; repeat for more.")
-@click.option("--name", help="The schedule's name (default: the pipeline's).")
-@click.option("--executor", "-e", type=EXECUTORS, default="local", show_default=True)
-@click.option(
-    "--missed",
-    type=click.Choice(["latest", "all", "skip"]),
-    default="latest",
-    show_default=True,
-    help="Occurrences missed while no scheduler ran: run the latest once, run all, or skip.",
-)
-@click.option("--project", help="Default: $SLIPWAY_PROJECT, else default.")
-@click.pass_context
-def schedule_add(
-    ctx: click.Context,
-    ref: str,
-    cron: str,
-    params: tuple[str, ...],
-    name: str | None,
-    executor: str,
-    missed: str,
-    project: str | None,
-) -> None:
-    """Schedule pipeline REF (module:function)."""
-    from slipway.pipeline_runs.models import ScheduleCreate
-    from slipway.pipelines import load_pipeline
-
-    found = load_pipeline(ref)
-    values = found.params(_params(params))
-    found.build(**values)  # refuse a schedule whose graph cannot be built now
-    made = client(ctx).call(
-        "create_schedule",
-        project=_project(project),
-        body=ScheduleCreate(
-            name=name or found.name,
-            pipeline=found.ref,
-            cron=cron,
-            params=values,
-            executor=executor,
-            missed=missed,
-        ),
-    )
-    click.echo(f"scheduled {made.name}: {made.pipeline} at '{made.cron}' (UTC)")
-    click.echo(f"next occurrence {stamp(made.next_occurrence)} UTC")
-
-
-@schedule.command("list")
-@click.option("--project", help="Default: $SLIPWAY_PROJECT, else default.")
-@click.pass_context
-def schedule_list(ctx: click.Context, project: str | None) -> None:
-    """List schedules with their last and next occurrence."""
-    from rich.table import Table
-
-    found = client(ctx).call("list_schedules", project=_project(project)).schedules
-    table = Table(
-        "name", "pipeline", "cron (UTC)", "params", "executor", "missed", "state", "last", "next"
-    )
-    for item in found:
-        table.add_row(
-            item.name,
-            item.pipeline,
-            item.cron,
-            ", ".join(f"{k}={v}" for k, v in item.params.items()),
-            item.executor,
-            item.missed,
-            "paused" if item.paused else "active",
-            stamp(item.last_occurrence),
-            stamp(item.next_occurrence),
-        )
-    console().print(table)
-
-
-def _set_paused(ctx: click.Context, name: str, project: str | None, paused: bool) -> None:
-    from slipway.pipeline_runs.models import ScheduleUpdate
-
-    client(ctx).call(
-        "update_schedule", project=_project(project), name=name, body=ScheduleUpdate(paused=paused)
-    )
-    click.echo(f"{'paused' if paused else 'resumed'} schedule {name}")
-
-
-@schedule.command("pause")
-@click.argument("name")
-@click.option("--project", help="Default: $SLIPWAY_PROJECT, else default.")
-@click.pass_context
-def schedule_pause(ctx: click.Context, name: str, project: str | None) -> None:
-    """Pause schedule NAME; what falls due while paused is not run later."""
-    _set_paused(ctx, name, project, True)
-
-
-@schedule.command("resume")
-@click.argument("name")
-@click.option("--project", help="Default: $SLIPWAY_PROJECT, else default.")
-@click.pass_context
-def schedule_resume(ctx: click.Context, name: str, project: str | None) -> None:
-    """Resume schedule NAME from its next occurrence."""
-    _set_paused(ctx, name, project, False)
-
-
-@schedule.command("remove")
-@click.argument("name")
-@click.option("--project", help="Default: $SLIPWAY_PROJECT, else default.")
-@click.pass_context
-def schedule_remove(ctx: click.Context, name: str, project: str | None) -> None:
-    """Remove schedule NAME; the runs it started stay."""
-    client(ctx).call("delete_schedule", project=_project(project), name=name)
-    click.echo(f"removed schedule {name}")
-
-
-@click.command()
-@click.option(
-    "--poll",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Seconds between checks.",
-)
-@click.option("--once", is_flag=True, help="Start what is due now, then exit.")
-@click.pass_context
-def scheduler(ctx: click.Context, poll: float, once: bool) -> None:
-    """Run due scheduled pipelines; start as many schedulers as you like, each occurrence
-    runs once."""
-    from slipway.pipelines._scheduler import serve, tick
-
-    made = client(ctx)
-    if once:
-        started = tick(made, echo=click.echo)
-        click.echo(f"started {started} occurrence(s)")
-        return
-    click.echo(f"scheduler running, checking every {poll:g} s (Ctrl-C stops it)")
-    try:
-        serve(made, poll_s=poll, echo=click.echo)
-    except KeyboardInterrupt:
-        click.echo("scheduler stopped")
-
-
-# -- cost --------------------------------------------------------------------------------------
-
-
-@click.group()
-def cost() -> None:
-    """What pipeline runs cost, from recorded resources and the [cost] price table."""
-
-
-@cost.command("report")
-@click.option("--project", help="Default: $SLIPWAY_PROJECT, else default.")
-@click.option("--run", "run_id", help="Only this pipeline run, step by step.")
-@click.option("--since", type=click.DateTime(), help="Only runs started since (UTC).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.pass_context
-def cost_report(
-    ctx: click.Context,
-    project: str | None,
-    run_id: str | None,
-    since: datetime | None,
-    as_json: bool,
-) -> None:
-    """Cost per step, per pipeline run and in total."""
-    from rich.table import Table
-
-    since_ms = int(since.replace(tzinfo=UTC).timestamp() * 1000) if since else None
-    report = client(ctx).call(
-        "cost_report", project=_project(project), run_id=run_id, since=since_ms
-    )
-    if as_json:
-        click.echo(report.model_dump_json(indent=2))
-        return
-    money = _money(report.currency)
-    prices = ", ".join(f"{k} {money(v)}" for k, v in report.prices.items())
-    click.echo(f"project {report.project}; prices: {prices}")
-    if run_id:
-        table = Table("step", "cached", "duration", "cpu h", "mem GiB h", "gpu h", "cost")
-        for line in report.steps:
-            table.add_row(
-                line.step,
-                "yes" if line.cached else "",
-                _seconds(line.duration_s),
-                f"{line.cpu_hours:.6f}",
-                f"{line.memory_gib_hours:.6f}",
-                f"{line.gpu_hours:.4f}",
-                money(line.cost),
-            )
-        console().print(table)
-    runs_table = Table("run", "pipeline", "status", "started (UTC)", "cost")
-    for entry in report.runs:
-        runs_table.add_row(
-            entry.pipeline_run_id,
-            entry.pipeline,
-            entry.status,
-            stamp(entry.start_time),
-            money(entry.cost),
-        )
-    console().print(runs_table)
-    click.echo(f"total {money(report.total)} over {len(report.runs)} pipeline run(s)")
-
-
-def _money(currency: str) -> Any:
-    return lambda value: f"{value:.6f} {currency}"
-
-
-def _seconds(value: float | None) -> str:
+def seconds_text(value: float | None) -> str:
     return "" if value is None else f"{value:.2f} s"
 
 

@@ -23,9 +23,9 @@ COMMANDS = {
     "check": "slipway.cli._check:check",
     "ci": "slipway.cli._ci:ci",
     "pipeline": "slipway.cli._pipelines:pipeline",
-    "schedule": "slipway.cli._pipelines:schedule",
-    "scheduler": "slipway.cli._pipelines:scheduler",
-    "cost": "slipway.cli._pipelines:cost",
+    "schedule": "slipway.cli._schedules:schedule",
+    "scheduler": "slipway.cli._schedules:scheduler",
+    "cost": "slipway.cli._cost:cost",
 }
 SUMMARIES = {
     "init": "Create a workspace (.slipway/) in this folder.",

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from slipway.errors import Conflict, InvalidInput
-from slipway.pipeline_runs._keys import static_digest, step_key
-from slipway.pipelines._code import fingerprint
+from slipway.pipeline_runs._keys import step_key
 from slipway.pipelines._execute import OUTPUT, StepResult, StepTask
 from slipway.pipelines._executors import Executor, make_executor
+from slipway.pipelines._link import CreateHelper, Link, alive, driver_id, static_key
 from slipway.pipelines._result import PipelineRunResult
 
 if TYPE_CHECKING:
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from slipway.pipeline_runs.models import (
         OutputArtifact,
         PipelineRun,
-        PipelineRunCreate,
         StepRunUpdate,
     )
     from slipway.pipelines._graph import Graph, Node
@@ -56,10 +54,10 @@ def run_graph(
 
     if executor not in ("local", "process", "ray"):
         raise InvalidInput(f"executor {executor!r} is not one of local, process, ray")
-    link = _Link(client, connect or _current_client, helper)
+    link = Link(client, connect or _current_client, helper)
     project = project or os.environ.get("SLIPWAY_PROJECT") or "default"
     try:
-        statics = {n.name: _static_key(n, link, project) for n in graph.nodes}
+        statics = {n.name: static_key(n, link, project) for n in graph.nodes}
         body = PipelineRunCreate(
             pipeline=graph.ref,
             name=graph.pipeline,
@@ -98,11 +96,11 @@ def resume_run(
     from slipway.pipelines._loader import load_pipeline
 
     client = client or _current_client()
-    link = _Link(client, _current_client, None)
+    link = Link(client, _current_client, None)
     record: PipelineRun = client.call("get_pipeline_run", run_id=run_id)
     if record.status == "finished":
         raise Conflict(f"pipeline run {run_id} finished; there is nothing to resume")
-    if record.status == "running" and _alive(record.driver):
+    if record.status == "running" and alive(record.driver):
         raise Conflict(
             f"pipeline run {run_id} is still running in process {record.driver}; "
             "stop it first, or wait for it to end"
@@ -119,7 +117,7 @@ def resume_run(
         body=PipelineRunUpdate(status="running", driver=driver_id()),
     )
     chosen = executor or record.executor
-    statics = {n.name: _static_key(n, link, record.project) for n in graph.nodes}
+    statics = {n.name: static_key(n, link, record.project) for n in graph.nodes}
     return _Driver(graph, link, record, chosen, cache, echo, statics, resuming=True).run()
 
 
@@ -127,7 +125,7 @@ class _Driver:
     def __init__(
         self,
         graph: Graph,
-        link: _Link,
+        link: Link,
         record: PipelineRun,
         executor: str,
         cache: bool,
@@ -382,71 +380,6 @@ class _Driver:
         return self.link.dataset(ref, self.record.project)
 
 
-class CreateHelper(Protocol):
-    """Records a pipeline run's start from another process (see `_helper`)."""
-
-    def create(self, project: str, body: PipelineRunCreate) -> PipelineRun: ...
-
-    def close(self) -> None: ...
-
-
-class _Link:
-    """How the driver reaches the operations: its client, made on first need, or for the
-    run's start only, a helper process."""
-
-    def __init__(
-        self, client: Client | None, connect: Callable[[], Client], helper: CreateHelper | None
-    ) -> None:
-        self._client = client
-        self._connect = connect
-        self._helper = helper
-        self._datasets: dict[tuple[str, str], tuple[str, str, str]] = {}
-
-    def connect(self) -> Client:
-        return self.client
-
-    @property
-    def client(self) -> Client:
-        if self._client is None:
-            self.close_helper()
-            self._client = self._connect()
-        return self._client
-
-    def call(self, name: str, /, **arguments: object) -> Any:
-        return self.client.call(name, **arguments)
-
-    def create(self, project: str, body: PipelineRunCreate) -> PipelineRun:
-        if self._client is None and self._helper is not None:
-            return self._helper.create(project, body)
-        created: PipelineRun = self.call("create_pipeline_run", project=project, body=body)
-        return created
-
-    def dataset(self, ref: str, project: str) -> tuple[str, str, str]:
-        """(NAME@vN, project, content hash) of a dataset reference, resolved once per run."""
-        if (ref, project) not in self._datasets:
-            version = self.client.datasets.get(ref, project=project)
-            self._datasets[ref, project] = (version.ref, version.project, version.object_hash)
-        return self._datasets[ref, project]
-
-    def close_helper(self) -> None:
-        if self._helper is not None:
-            helper, self._helper = self._helper, None
-            helper.close()
-
-
-def _static_key(node: Node, link: _Link, project: str) -> str:
-    """What the step's cache key holds besides its inputs' hashes."""
-    return static_digest(
-        {
-            "step": node.step.name,
-            "code": fingerprint(node.step.func),
-            "params": node.literals,
-            "datasets": {p: link.dataset(d.ref, project)[2] for p, d in node.datasets.items()},
-            "packages": node.step.package_versions(),
-        }
-    )
-
-
 def _result_of(future: Future[StepResult], name: str, attempt: int) -> StepResult:
     """The attempt's result; a worker that could not even start the step (it cannot import
     it, the process died) is a failed attempt like any other, retried if the step allows."""
@@ -464,26 +397,6 @@ def _first_bad(node: Node, state: dict[str, str]) -> str:
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def driver_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _alive(driver: str) -> bool:
-    """Whether the process `host:pid` still runs (only knowable on the same host)."""
-    host, _, pid = driver.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _current_client() -> Client:

@@ -12,8 +12,9 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from slipway.pipelines._link import driver_id
 from slipway.pipelines._loader import load_pipeline
-from slipway.pipelines._runner import driver_id, run_graph
+from slipway.pipelines._runner import run_graph
 
 if TYPE_CHECKING:
     from slipway.client import Client

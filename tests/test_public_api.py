@@ -87,7 +87,7 @@ def test_pipelines_surface_is_pinned() -> None:
         "Materializer",
         "Node",
         "Pipeline",
-        "PipelineRunResult",
+        "PipelineRun",
         "Step",
         "StepOutput",
         "StepTimeout",

@@ -127,9 +127,9 @@ def test_a_killed_pipeline_resumes_without_redoing_finished_steps(
     finished = client.call("get_pipeline_run", run_id=run_id)
     assert finished.status == "finished"
     assert [s.status for s in finished.steps.values()] == ["finished"] * 4
-    from slipway.pipelines._result import PipelineRunResult
+    from slipway.pipelines._result import PipelineRun
 
-    assert PipelineRunResult(finished, client).output("last") == ((4 + 1) * 10 + 3) - 1
+    assert PipelineRun(finished, client).output("last") == ((4 + 1) * 10 + 3) - 1
 
     with pytest.raises(Conflict, match="nothing to resume"):
         resume_run(run_id, client=client)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from slipway.pipelines._graph import Graph, Node, StepOutput
     from slipway.pipelines._loader import load_pipeline
     from slipway.pipelines._materializers import Materializer, register_materializer
-    from slipway.pipelines._result import PipelineRunResult
+    from slipway.pipelines._result import PipelineRun
     from slipway.pipelines._runner import resume_run, run_graph
 
 # Loaded on first use: the CLI forks its metadata helper from `slipway.pipelines._helper`
@@ -43,7 +43,7 @@ _WHERE = {
     "load_pipeline": "slipway.pipelines._loader",
     "Materializer": "slipway.pipelines._materializers",
     "register_materializer": "slipway.pipelines._materializers",
-    "PipelineRunResult": "slipway.pipelines._result",
+    "PipelineRun": "slipway.pipelines._result",
     "resume_run": "slipway.pipelines._runner",
     "run_graph": "slipway.pipelines._runner",
 }
@@ -55,7 +55,7 @@ __all__ = [
     "Materializer",
     "Node",
     "Pipeline",
-    "PipelineRunResult",
+    "PipelineRun",
     "Step",
     "StepOutput",
     "StepTimeout",

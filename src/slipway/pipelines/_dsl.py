@@ -19,7 +19,7 @@ from slipway.pipelines._graph import DatasetArg, Graph, Node, Ref, StepOutput
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.pipelines._result import PipelineRunResult
+    from slipway.pipelines._result import PipelineRun
 
 F = TypeVar("F", bound=Callable[..., Any])
 _RESOURCE_KEYS = {"cpus", "memory_gb", "gpus"}
@@ -244,7 +244,7 @@ class Pipeline:
         project: str | None = None,
         client: Client | None = None,
         **params: Any,
-    ) -> PipelineRunResult:
+    ) -> PipelineRun:
         """Run on `executor` ("local", "process" or "ray"); steps whose cache key matches a
         finished step run are skipped and their outputs reused (unless `cache=False`)."""
         from slipway.pipelines._runner import run_graph

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from slipway.client._backends import Backend
     from slipway.client._recorder import ForkedRecorder
     from slipway.context import Context
-    from slipway.pipeline_runs.models import PipelineRun, PipelineRunCreate
+    from slipway.pipeline_runs.models import PipelineRun as RunRecord
+    from slipway.pipeline_runs.models import PipelineRunCreate
 
 _CREATE = ("create_pipeline_run", "slipway.pipeline_runs.models:PipelineRunCreate")
 
@@ -24,12 +25,12 @@ class ForkedCreate:
     def __init__(self, recorder: ForkedRecorder) -> None:
         self._recorder = recorder
 
-    def create(self, project: str, body: PipelineRunCreate) -> PipelineRun:
-        from slipway.pipeline_runs.models import PipelineRun
+    def create(self, project: str, body: PipelineRunCreate) -> RunRecord:
+        from slipway.pipeline_runs.models import PipelineRun as RunRecord
 
         operation, model = _CREATE
         self._recorder.submit(operation, model, body.model_dump(mode="json"), project=project)
-        return PipelineRun.model_validate(self._recorder.result())
+        return RunRecord.model_validate(self._recorder.result())
 
     def close(self) -> None:
         self._recorder.close()

@@ -16,14 +16,15 @@ from slipway.pipelines._code import fingerprint
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.pipeline_runs.models import PipelineRun, PipelineRunCreate
+    from slipway.pipeline_runs.models import PipelineRun as RunRecord
+    from slipway.pipeline_runs.models import PipelineRunCreate
     from slipway.pipelines._graph import Node
 
 
 class CreateHelper(Protocol):
     """Records a pipeline run's start from another process (see `_helper`)."""
 
-    def create(self, project: str, body: PipelineRunCreate) -> PipelineRun: ...
+    def create(self, project: str, body: PipelineRunCreate) -> RunRecord: ...
 
     def close(self) -> None: ...
 
@@ -53,10 +54,10 @@ class Link:
     def call(self, name: str, /, **arguments: object) -> Any:
         return self.client.call(name, **arguments)
 
-    def create(self, project: str, body: PipelineRunCreate) -> PipelineRun:
+    def create(self, project: str, body: PipelineRunCreate) -> RunRecord:
         if self._client is None and self._helper is not None:
             return self._helper.create(project, body)
-        created: PipelineRun = self.call("create_pipeline_run", project=project, body=body)
+        created: RunRecord = self.call("create_pipeline_run", project=project, body=body)
         return created
 
     def dataset(self, ref: str, project: str) -> tuple[str, str, str]:

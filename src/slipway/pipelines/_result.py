@@ -11,13 +11,14 @@ from slipway.pipelines._execute import OUTPUT, read_value
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.pipeline_runs.models import PipelineRun, StepRun
+    from slipway.pipeline_runs.models import PipelineRun as RunRecord
+    from slipway.pipeline_runs.models import StepRun
 
 
-class PipelineRunResult:
+class PipelineRun:
     """A finished (or failed) pipeline run: `.id`, `.status`, `.steps`; `.output(step)`."""
 
-    def __init__(self, record: PipelineRun, client: Client | Callable[[], Client]) -> None:
+    def __init__(self, record: RunRecord, client: Client | Callable[[], Client]) -> None:
         self.record = record
         self._client = client  # or how to make one: a cached run may not have needed one
 
@@ -53,6 +54,6 @@ class PipelineRunResult:
     def __repr__(self) -> str:
         cached = sum(1 for s in self.steps.values() if s.cached)
         return (
-            f"<PipelineRun {self.record.name} {self.id[:8]} {self.status}: "
+            f"<RunRecord {self.record.name} {self.id[:8]} {self.status}: "
             f"{len(self.steps)} steps, {cached} cached>"
         )

@@ -16,14 +16,16 @@ from slipway.pipeline_runs._keys import step_key
 from slipway.pipelines._execute import OUTPUT, StepResult, StepTask
 from slipway.pipelines._executors import Executor, make_executor
 from slipway.pipelines._link import CreateHelper, Link, alive, driver_id, static_key
-from slipway.pipelines._result import PipelineRunResult
+from slipway.pipelines._result import PipelineRun
 
 if TYPE_CHECKING:
     from slipway.client import Client
     from slipway.pipeline_runs.models import (
         OutputArtifact,
-        PipelineRun,
         StepRunUpdate,
+    )
+    from slipway.pipeline_runs.models import (
+        PipelineRun as RunRecord,
     )
     from slipway.pipelines._graph import Graph, Node
 
@@ -42,7 +44,7 @@ def run_graph(
     schedule: tuple[str, int] | None = None,
     connect: Callable[[], Client] | None = None,
     helper: CreateHelper | None = None,
-) -> PipelineRunResult:
+) -> PipelineRun:
     """Run `graph` and return the recorded run (a failed step fails the run, it does not
     raise). `schedule` is (schedule name, occurrence) when a scheduler starts the run.
 
@@ -77,7 +79,7 @@ def run_graph(
             schedule=schedule[0] if schedule else None,
             scheduled_at=schedule[1] if schedule else None,
         )
-        record: PipelineRun = link.create(project, body)
+        record: RunRecord = link.create(project, body)
         return _Driver(graph, link, record, executor, cache, echo, statics).run()
     finally:
         link.close_helper()
@@ -90,14 +92,14 @@ def resume_run(
     executor: str | None = None,
     cache: bool = True,
     echo: Echo | None = None,
-) -> PipelineRunResult:
+) -> PipelineRun:
     """Run again what a failed or killed run did not finish; finished steps are kept."""
     from slipway.pipeline_runs.models import PipelineRunUpdate
     from slipway.pipelines._loader import load_pipeline
 
     client = client or _current_client()
     link = Link(client, _current_client, None)
-    record: PipelineRun = client.call("get_pipeline_run", run_id=run_id)
+    record: RunRecord = client.call("get_pipeline_run", run_id=run_id)
     if record.status == "finished":
         raise Conflict(f"pipeline run {run_id} finished; there is nothing to resume")
     if record.status == "running" and alive(record.driver):
@@ -126,7 +128,7 @@ class _Driver:
         self,
         graph: Graph,
         link: Link,
-        record: PipelineRun,
+        record: RunRecord,
         executor: str,
         cache: bool,
         echo: Echo | None,
@@ -161,9 +163,9 @@ class _Driver:
 
     # -- the loop -------------------------------------------------------------------------------
 
-    def run(self) -> PipelineRunResult:
+    def run(self) -> PipelineRun:
         if self.record.status == "finished":  # every step was a cache hit
-            return PipelineRunResult(self.record, self.link.connect)
+            return PipelineRun(self.record, self.link.connect)
         error = ""
         try:
             while True:
@@ -348,7 +350,7 @@ class _Driver:
                 "record_step_runs", run_id=self.record.id, body=StepRunBatch(steps=batch)
             )
 
-    def _finish(self, status: str, error: str) -> PipelineRunResult:
+    def _finish(self, status: str, error: str) -> PipelineRun:
         from slipway.pipeline_runs.models import PipelineRunUpdate
 
         self._flush()
@@ -357,7 +359,7 @@ class _Driver:
             run_id=self.record.id,
             body=PipelineRunUpdate(status=status, error=error),
         )
-        return PipelineRunResult(record, self.link.connect)
+        return PipelineRun(record, self.link.connect)
 
     # -- helpers --------------------------------------------------------------------------------
 

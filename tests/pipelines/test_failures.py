@@ -92,7 +92,9 @@ def test_a_killed_pipeline_resumes_without_redoing_finished_steps(
 
         def gate_running() -> str | None:
             runs = client.call("list_pipeline_runs", project="default").runs if log.exists() else []
-            if runs and runs[0].steps["gate"].status == "running":
+            # Recorded as running, and inside the step (it notes itself, then waits).
+            gate_entered = flows.executed(log)[-1:] == ["gate"]
+            if runs and runs[0].steps["gate"].status == "running" and gate_entered:
                 return runs[0].id
             return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import deque
 from dataclasses import replace
 
 from sqlalchemy import Connection
@@ -103,26 +104,23 @@ def delete_schedule(ctx: Context, project: str, name: str) -> None:
 def list_due_occurrences(ctx: Context) -> DueList:
     """Occurrences due now across projects, after each schedule's missed policy; unclaimed."""
     now = ctx.clock()
-    due: list[DueOccurrence] = []
+    found: list[tuple[ScheduleEntity, int]] = []
     skipped = 0
     with ctx.store.read() as conn:
-        names = {}
-        for schedule in rows.list_schedules(conn, None):
-            if schedule.paused:
-                continue
-            last = rows.last_occurrence(conn, schedule.id) or schedule.created_at
-            cron = Cron.parse(schedule.cron)
-            times = _recent(cron, last, now)
+        active = {s.id: s for s in rows.list_schedules(conn, None) if not s.paused}
+        for schedule in active.values():
+            times = _fallen_due(conn, schedule, now)
             chosen = _apply_policy(schedule.missed, times, now)
             skipped += len(times) - len(chosen)
-            if chosen and schedule.project_id not in names:
-                names.update(project_rows.names_by_id(conn, {schedule.project_id}))
-            due.extend(_due(schedule, names.get(schedule.project_id, ""), at) for at in chosen)
-        for schedule_id, at in rows.stale_claims(conn, now):
-            stale = next((s for s in rows.list_schedules(conn, None) if s.id == schedule_id), None)
-            if stale is not None and not stale.paused:
-                names.update(project_rows.names_by_id(conn, {stale.project_id}))
-                due.append(_due(stale, names.get(stale.project_id, ""), at))
+            found.extend((schedule, at) for at in chosen)
+        # Claims whose scheduler never started them, now that their lease has run out.
+        found.extend(
+            (active[schedule_id], at)
+            for schedule_id, at in rows.stale_claims(conn, now)
+            if schedule_id in active
+        )
+        names = project_rows.names_by_id(conn, {s.project_id for s, _ in found}) if found else {}
+    due = [_due(schedule, names.get(schedule.project_id, ""), at) for schedule, at in found]
     return DueList(due=sorted(due, key=lambda d: d.scheduled_at), skipped=skipped)
 
 
@@ -150,13 +148,11 @@ def claim_occurrence(
     return ClaimResult(claimed=claimed)
 
 
-def _recent(cron: Cron, last: int, now: int) -> list[int]:
-    times: list[int] = []
-    for at in cron.between(last, now):
-        times.append(at)
-        if len(times) > MAX_CATCH_UP:
-            times.pop(0)
-    return times
+def _fallen_due(conn: Connection, schedule: ScheduleEntity, now: int) -> list[int]:
+    """Occurrences since the last one taken (or since the schedule was made), up to now;
+    at most the latest MAX_CATCH_UP."""
+    last = rows.last_occurrence(conn, schedule.id) or schedule.created_at
+    return list(deque(Cron.parse(schedule.cron).between(last, now), maxlen=MAX_CATCH_UP))
 
 
 def _apply_policy(policy: str, times: list[int], now: int) -> list[int]:
@@ -171,9 +167,7 @@ def _apply_policy(policy: str, times: list[int], now: int) -> list[int]:
 
 def _skip_until(conn: Connection, ctx: Context, schedule: ScheduleEntity) -> None:
     now = ctx.clock()
-    last = rows.last_occurrence(conn, schedule.id) or schedule.created_at
-    times = _recent(Cron.parse(schedule.cron), last, now)
-    if times:
+    if times := _fallen_due(conn, schedule, now):
         rows.claim_occurrence(
             conn,
             schedule.id,

@@ -21,6 +21,7 @@ from slipway.pipeline_runs.models import (
     PipelineRunCreate,
     PipelineRunPage,
     PipelineRunUpdate,
+    StepPlan,
     StepRun,
     StepRunBatch,
 )
@@ -36,7 +37,8 @@ MAX_PAGE = 1000
     "POST /projects/{project}/pipeline-runs", permission="pipeline:write", audit="pipeline.start"
 )
 def create_pipeline_run(ctx: Context, project: str, body: PipelineRunCreate) -> PipelineRun:
-    """Record a pipeline run that starts now, with its steps pending."""
+    """Record a pipeline run that starts now: steps the cache holds are recorded as reused
+    (all of them: the run is finished), the others pending."""
     _check_order(body)
     now = ctx.clock()
     run = PipelineRunEntity(
@@ -63,36 +65,49 @@ def create_pipeline_run(ctx: Context, project: str, body: PipelineRunCreate) -> 
             if schedule is None:
                 raise NotFound(f"schedule {body.schedule!r} does not exist in {project!r}")
             schedule_id = schedule.id
-        run = replace(run, project_id=owner.id, schedule_id=schedule_id)
+        hits = _cache_hits(conn, ctx, owner.id, body)
+        all_cached = len(hits) == len(body.steps)
+        run = replace(
+            run,
+            project_id=owner.id,
+            schedule_id=schedule_id,
+            status="finished" if all_cached else "running",
+            end_time=now if all_cached else None,
+        )
         steps = [
-            StepRunEntity(
-                id=uuid.uuid4().hex,
-                pipeline_run_id=run.id,
-                step=plan.step,
-                position=position,
-                status="pending",
-                upstream=json.dumps(plan.upstream),
-                cache_key=None,
-                cached=False,
-                cached_from=None,
-                attempts=0,
-                start_time=None,
-                end_time=None,
-                cpu_seconds=None,
-                peak_memory_bytes=None,
-                resources=json.dumps(plan.resources, sort_keys=True),
-                outputs="{}",
-                run_id=None,
-                error="",
-            )
+            _step_row(run.id, position, plan, hits.get(plan.step), now)
             for position, plan in enumerate(body.steps)
         ]
         rows.insert_run(conn, run, steps)
         if schedule_id is not None and body.scheduled_at is not None:
             rows.start_occurrence(conn, schedule_id, body.scheduled_at, run.id)
-        if _reuse_cached(conn, ctx, owner.id, run.id, body) == len(body.steps):
-            rows.update_run(conn, run.id, status="finished", end_time=now)
-        return _load(conn, run.id)
+        return _view(conn, run, owner.name, steps)
+
+
+def _step_row(
+    run_id: str, position: int, plan: StepPlan, hit: tuple[str, StepRunEntity] | None, now: int
+) -> StepRunEntity:
+    """A step run as the run starts: pending, or finished if the cache holds its result."""
+    return StepRunEntity(
+        id=uuid.uuid4().hex,
+        pipeline_run_id=run_id,
+        step=plan.step,
+        position=position,
+        status="finished" if hit else "pending",
+        upstream=json.dumps(plan.upstream),
+        cache_key=hit[0] if hit else None,
+        cached=hit is not None,
+        cached_from=hit[1].id if hit else None,
+        attempts=0,
+        start_time=now if hit else None,
+        end_time=now if hit else None,
+        cpu_seconds=None,
+        peak_memory_bytes=None,
+        resources=json.dumps(plan.resources, sort_keys=True),
+        outputs=hit[1].outputs if hit else "{}",
+        run_id=None,
+        error="",
+    )
 
 
 def _check_order(body: PipelineRunCreate) -> None:
@@ -110,13 +125,13 @@ def _check_order(body: PipelineRunCreate) -> None:
         seen.add(plan.step)
 
 
-def _reuse_cached(
-    conn: Connection, ctx: Context, project_id: str, run_id: str, body: PipelineRunCreate
-) -> int:
-    """Record as cache hits the steps whose key matches a finished step run, following the
-    chain while upstream outputs are known; how many steps were reused."""
+def _cache_hits(
+    conn: Connection, ctx: Context, project_id: str, body: PipelineRunCreate
+) -> dict[str, tuple[str, StepRunEntity]]:
+    """Step -> (cache key, the finished step run it matches), following the chain of hits
+    while upstream outputs are known; the step runs whose outputs are still stored."""
+    hits: dict[str, tuple[str, StepRunEntity]] = {}
     outputs: dict[str, dict[str, dict[str, object]]] = {}
-    now = ctx.clock()
     for plan in body.steps:
         if plan.static_key is None or any(u not in outputs for u in plan.upstream):
             continue
@@ -129,19 +144,8 @@ def _reuse_cached(
         if not all(ctx.objects.exists(a["hash"]) for a in found.values()):
             continue  # collected since: the step runs again
         outputs[plan.step] = found
-        rows.update_step(
-            conn,
-            run_id,
-            plan.step,
-            status="finished",
-            cache_key=key,
-            cached=True,
-            cached_from=hit.id,
-            start_time=now,
-            end_time=now,
-            outputs=hit.outputs,
-        )
-    return len(outputs)
+        hits[plan.step] = (key, hit)
+    return hits
 
 
 def _output_hash(outputs: dict[str, dict[str, object]]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import signal
 import tempfile
 import threading
@@ -219,8 +220,6 @@ def _type_name(value: Any) -> str:
 
 
 def _param_text(value: Any) -> str:
-    import json
-
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return text if len(text) <= 6000 else f"{text[:5980]}... (cut)"
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -169,8 +171,6 @@ def make_executor(name: str, client: Client, *, parallel: int) -> Executor:
 
 def _settings_of(client: Client) -> Settings:
     """The settings workers connect with: the driver's stores, or the server it talks to."""
-    from dataclasses import replace
-
     from slipway.client._backends import EmbeddedBackend, HttpBackend
 
     if isinstance(client.backend, EmbeddedBackend):
@@ -182,13 +182,9 @@ def _settings_of(client: Client) -> Settings:
 
 
 def _with_settings(task: StepTask, settings: Settings) -> StepTask:
-    from dataclasses import replace
-
     return replace(task, settings=settings)
 
 
 def _python_path() -> str:
-    import sys
-
     paths = [str(Path.cwd()), *(p for p in sys.path if p and Path(p).is_dir())]
     return os.pathsep.join(dict.fromkeys(paths))

@@ -81,7 +81,7 @@ def static_key(node: Node, link: Link, project: str) -> str:
             "code": fingerprint(node.step.func),
             "params": node.literals,
             "datasets": {p: link.dataset(d.ref, project)[2] for p, d in node.datasets.items()},
-            "packages": node.step.package_versions(),
+            "packages": node.step.package_versions,
         }
     )
 

@@ -160,6 +160,13 @@ class _Driver:
                     self.echo(f"{name}: finished before, kept")
                 else:  # the service found it in the cache as it recorded the run
                     self.echo(f"{name}: cached")
+        # Steps the service already looked up when it recorded the run (their upstream steps
+        # were all reused there): asking again would find the same miss.
+        self.looked_up = (
+            set()
+            if resuming
+            else {n.name for n in graph.nodes if all(self.state[u] == "finished" for u in n.after)}
+        )
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -215,7 +222,12 @@ class _Driver:
                     progressed = True
                 elif all(s == "finished" for s in upstream):
                     self.keys[name] = self._cache_key(node)
-                    if self.cache and node.step.cache and self._reuse(node):
+                    if (
+                        self.cache
+                        and node.step.cache
+                        and name not in self.looked_up
+                        and self._reuse(node)
+                    ):
                         progressed = True
                     else:
                         self._submit(node)

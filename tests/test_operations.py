@@ -12,7 +12,7 @@ from slipway import operations
 from slipway.context import Context, Principal
 from slipway.errors import AlreadyExists, InvalidInput, PermissionDenied
 from slipway.operations import OperationDefinitionError, invoke, operation, registry
-from slipway.projects.models import ProjectCreate
+from slipway.services.projects.schemas import ProjectCreate
 from slipway.store import audit
 from tests.conftest import settings_for
 

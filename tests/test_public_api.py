@@ -73,6 +73,7 @@ def test_core_package_surfaces_are_pinned() -> None:
             "MetadataStore",
             "ProjectEntity",
             "head",
+            "revision_of",
         ]
     )
 

@@ -13,38 +13,38 @@ from slipway._version import __version__
 
 _LAZY = {
     "Client": "slipway.client",
-    "connect": "slipway.sdk",
-    "current_client": "slipway.sdk",
-    "using": "slipway.sdk",
-    "create_project": "slipway.sdk",
-    "get_project": "slipway.sdk",
-    "list_projects": "slipway.sdk",
-    "delete_project": "slipway.sdk",
+    "connect": "slipway.tracking._fluent",
+    "current_client": "slipway.tracking._fluent",
+    "using": "slipway.tracking._fluent",
+    "create_project": "slipway.tracking._fluent",
+    "get_project": "slipway.tracking._fluent",
+    "list_projects": "slipway.tracking._fluent",
+    "delete_project": "slipway.tracking._fluent",
     "load_settings": "slipway.config",
-    "start_run": "slipway.sdk",
-    "autolog": "slipway.sdk",
-    "active_run": "slipway.sdk",
-    "end_run": "slipway.sdk",
-    "log_param": "slipway.sdk",
-    "log_params": "slipway.sdk",
-    "log_metric": "slipway.sdk",
-    "log_metrics": "slipway.sdk",
-    "set_tag": "slipway.sdk",
-    "set_tags": "slipway.sdk",
-    "log_artifact": "slipway.sdk",
-    "log_dict": "slipway.sdk",
-    "log_text": "slipway.sdk",
-    "flush": "slipway.sdk",
-    "get_run": "slipway.sdk",
-    "get_metric_history": "slipway.sdk",
-    "search_runs": "slipway.sdk",
-    "delete_run": "slipway.sdk",
-    "list_artifacts": "slipway.sdk",
-    "download_artifacts": "slipway.sdk",
+    "start_run": "slipway.tracking._fluent",
+    "autolog": "slipway.tracking._fluent",
+    "active_run": "slipway.tracking._fluent",
+    "end_run": "slipway.tracking._fluent",
+    "log_param": "slipway.tracking._fluent",
+    "log_params": "slipway.tracking._fluent",
+    "log_metric": "slipway.tracking._fluent",
+    "log_metrics": "slipway.tracking._fluent",
+    "set_tag": "slipway.tracking._fluent",
+    "set_tags": "slipway.tracking._fluent",
+    "log_artifact": "slipway.tracking._fluent",
+    "log_dict": "slipway.tracking._fluent",
+    "log_text": "slipway.tracking._fluent",
+    "flush": "slipway.tracking._fluent",
+    "get_run": "slipway.tracking._fluent",
+    "get_metric_history": "slipway.tracking._fluent",
+    "search_runs": "slipway.tracking._fluent",
+    "delete_run": "slipway.tracking._fluent",
+    "list_artifacts": "slipway.tracking._fluent",
+    "download_artifacts": "slipway.tracking._fluent",
     "Settings": "slipway.config",
     "data": "slipway",  # the package slipway.data, whose SDK functions load on first use
     "models": "slipway",  # likewise slipway.models
-    "evaluate": "slipway.sdk.models",
+    "evaluate": "slipway.models._fluent",
     "step": "slipway.pipelines",
     "pipeline": "slipway.pipelines",
     "Dataset": "slipway.pipelines",
@@ -94,8 +94,9 @@ if TYPE_CHECKING:
     from slipway import data, models
     from slipway.client import Client
     from slipway.config import Settings, load_settings
+    from slipway.models._fluent import evaluate
     from slipway.pipelines import Dataset, pipeline, step
-    from slipway.sdk import (
+    from slipway.tracking._fluent import (
         active_run,
         autolog,
         connect,
@@ -124,7 +125,6 @@ if TYPE_CHECKING:
         start_run,
         using,
     )
-    from slipway.sdk.models import evaluate
 
 
 def __getattr__(name: str) -> Any:

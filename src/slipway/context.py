@@ -59,3 +59,31 @@ class Context:
     def close(self) -> None:
         self.store.close()
         self.objects.close()
+
+
+# -- the metadata schema, for `slipway db` and `slipway doctor` ----------------------------
+
+
+def schema_revisions(settings: Settings) -> tuple[str | None, str]:
+    """(the database's schema revision or None if empty, the revision this Slipway needs)."""
+    from slipway.store import head, revision_of
+
+    return revision_of(settings.metadata_url), head()
+
+
+def upgrade_schema(settings: Settings) -> tuple[str | None, str]:
+    """Upgrade the metadata database to head: (revision before, revision after)."""
+    from slipway.store.migrate import upgrade
+
+    return upgrade(settings.metadata_url)
+
+
+def describe_metadata_store(settings: Settings) -> str:
+    """How the metadata store answers (Unavailable or SchemaOutdated if it does not)."""
+    from slipway.store import head
+
+    store = MetadataStore.open(settings.metadata_url, create=False)
+    try:
+        return f"reachable ({store.dialect}), schema at revision {store.revision()} (head {head()})"
+    finally:
+        store.close()

@@ -7,7 +7,6 @@ by name, and `invoke` is the one dispatcher that checks permissions and writes a
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import re
 import types
@@ -21,22 +20,6 @@ from pydantic import BaseModel
 from slipway.context import Context
 from slipway.errors import InvalidInput, NotFound, PermissionDenied, SlipwayError
 from slipway.store import audit
-
-# Service modules that register operations, imported on first use of the registry.
-# The order is the search order of `get`: light modules that scripts call often come first.
-SERVICE_MODULES: tuple[str, ...] = (
-    "slipway.projects.service",
-    "slipway.pipeline_runs.service",
-    "slipway.blobs.service",
-    "slipway.tracking.service",
-    "slipway.data.service",
-    "slipway.models.service",
-    "slipway.models.evaluations",
-    "slipway.models.promotion",
-    "slipway.models.card",
-    "slipway.pipeline_runs.schedules",
-    "slipway.pipeline_runs.cost",
-)
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 _PERMISSION = re.compile(r"^[a-z][a-z_]*:[a-z][a-z_*]*$")
@@ -91,7 +74,6 @@ class OperationDefinitionError(TypeError):
 
 
 _registry: dict[str, Operation] = {}
-_loaded = False
 
 
 def operation(
@@ -186,29 +168,17 @@ def _is_simple(annotation: Any) -> bool:
 
 
 def registry() -> dict[str, Operation]:
-    """Every registered operation by name, importing the service modules on first call."""
-    global _loaded
-    if not _loaded:
-        for module in SERVICE_MODULES:
-            importlib.import_module(module)
-        _loaded = True
+    """Every registered operation by name: those of the service modules imported so far.
+
+    `slipway.services.catalog` imports them all; the client backends and the API import it.
+    """
     return _registry
 
 
 def get(name: str) -> Operation:
-    """Operation `name`, importing service modules only until one of them registers it.
-
-    A client calls a few operations; importing every service (some bring DuckDB and Arrow)
-    for its first call cost a tracking script's first run about 0.2 s.
-    """
     op = _registry.get(name)
     if op is None:
-        for module in SERVICE_MODULES:
-            importlib.import_module(module)
-            if (op := _registry.get(name)) is not None:
-                break
-        else:
-            raise NotFound(f"no operation named {name!r}")
+        raise NotFound(f"no operation named {name!r}")
     return op
 
 

@@ -103,6 +103,6 @@ def test_an_unreachable_server_is_unavailable(server: Server) -> None:
 
 
 def _hashes() -> object:
-    from slipway.blobs.models import HashList
+    from slipway.services.blobs.schemas import HashList
 
     return HashList(hashes=[])

@@ -16,7 +16,7 @@ from slipway.store import projects as project_rows
 from slipway.store import runs as run_rows
 from slipway.store._engine import make_engine
 from slipway.store.migrate import upgrade
-from slipway.store.run_filter import compile_search
+from slipway.store.run_search._compile import compile_search
 from slipway.store.schema import (
     SQLITE_ONLY_INDEXES,
     USER_TAGS_ONLY,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from slipway.client import _folder_add
 from slipway.client._datasets import DatasetsClient
-from slipway.client._split_store import SPLIT_FROM
 from slipway.objects import Entry, Manifest, hash_bytes, hash_file
 from slipway.objects._manifest import walk
+from slipway.workspace import _add as _folder_add
+from slipway.workspace._split_store import SPLIT_FROM
 from tests.conftest import SLIPWAY, clean_env, settings_for
 
 PAST = 1_700_000_000_000_000_000  # well before the racy window: the snapshot may vouch

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from slipway.blobs.models import GcRequest, GcResult
 from slipway.cli.main import main
 from slipway.client import Client, EmbeddedBackend
 from slipway.context import Context, Principal
@@ -19,7 +18,8 @@ from slipway.errors import IntegrityError, PermissionDenied
 from slipway.objects import Manifest, ObjectStore, hash_bytes
 from slipway.objects._gc import collect_garbage
 from slipway.operations import invoke
-from slipway.tracking.models import ArtifactRecord
+from slipway.services.blobs.schemas import GcRequest, GcResult
+from slipway.services.runs.schemas import ArtifactRecord
 from tests.conftest import settings_for
 
 HOUR = 3600

@@ -72,8 +72,8 @@ def context(workspace: Path, sqlite_url: str) -> Iterator[Context]:
 
 
 def record(ctx: Context, digest: str, size: int, files: int) -> Any:
-    from slipway.data.models import DatasetVersionCreate
     from slipway.operations import invoke
+    from slipway.services.datasets.schemas import DatasetVersionCreate
 
     body = DatasetVersionCreate(
         object_hash=digest, kind="dir", size=size, file_count=files, path="data"
@@ -120,7 +120,7 @@ def test_the_helper_is_told_the_totals_its_parent_counted(
     never_parse(monkeypatch)
     request = {
         "op": "create_dataset_version",
-        "model": "slipway.data.models:DatasetVersionCreate",
+        "model": "slipway.services.datasets.schemas:DatasetVersionCreate",
         "fields": {"object_hash": digest, "kind": "dir", "size": size, "file_count": files},
         "args": {"project": "default", "name": "data"},
         "totals": [digest, size, files],

@@ -7,8 +7,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from slipway.data.pii import PiiFlag, classify_values, flag_columns, scan_pii
-from slipway.data.profile import profile_table
+from slipway.data._pii import PiiFlag, classify_values, flag_columns, scan_pii
+from slipway.data._profile import profile_table
 
 CASES = {
     "email": (

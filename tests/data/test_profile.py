@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from slipway.data.profile import ColumnProfile, TableProfile, profile_table
+from slipway.data._profile import ColumnProfile, TableProfile, profile_table
 from slipway.errors import InvalidInput, NotFound
 
 ROWS = 1_000_000
@@ -28,7 +28,7 @@ PROFILE_IN_SUBPROCESS = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from slipway.data.profile import profile_table
+    from slipway.data._profile import profile_table
     profile = profile_table(Path(sys.argv[1]))
     print(json.dumps({"profile": profile.model_dump_json(),
                       "pandas": "pandas" in sys.modules}))
@@ -372,7 +372,7 @@ def test_profile_is_reproducible(tmp_path):
 
 def test_estimates_when_exact_statistics_do_not_fit_in_memory(tmp_path, monkeypatch):
     # Exact quantiles hold every value; 2M doubles do not fit in 32MB, their t-digest does.
-    monkeypatch.setattr("slipway.data.profile.MEMORY_LIMIT", 32 * 2**20)
+    monkeypatch.setattr("slipway.data._profile.MEMORY_LIMIT", 32 * 2**20)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     path = tmp_path / "wide.parquet"
     values = np.random.default_rng(11).normal(size=2_000_000)
@@ -396,6 +396,6 @@ def test_wide_tables_are_aggregated_in_groups_with_the_same_result(tmp_path, mon
     pq.write_table(pa.table(columns), path)
     in_one_pass = profile_table(path)
     # Make a column's values weigh half the budget: two columns per query, four queries.
-    monkeypatch.setattr("slipway.data.profile._EXACT_BYTES_PER_VALUE", 2**28 // 10_000)
+    monkeypatch.setattr("slipway.data._profile._EXACT_BYTES_PER_VALUE", 2**28 // 10_000)
     in_groups = profile_table(path)
     assert in_groups.exact and in_groups == in_one_pass

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from slipway.client import _tree_signature as signature
-from slipway.client._tree_scan import scan
+from slipway.workspace import _signature as signature
+from slipway.workspace._scan import scan
 
 
 @pytest.fixture(params=["two processes", "one process"])

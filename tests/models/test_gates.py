@@ -21,8 +21,8 @@ from slipway.client import Client, EmbeddedBackend
 from slipway.client._models import ModelsClient
 from slipway.context import Context, Principal
 from slipway.errors import InvalidInput, PermissionDenied
-from slipway.models.gates import ApprovalRule, DataChecks, GatePolicy, PromotionRequest
-from slipway.models.models import EvaluationCreate
+from slipway.services.registry.gates import ApprovalRule, DataChecks, GatePolicy, PromotionRequest
+from slipway.services.registry.schemas import EvaluationCreate
 from slipway.store import audit
 from tests.conftest import settings_for
 from tests.models.test_models_client import churn_data

@@ -11,7 +11,7 @@ import yaml
 
 from slipway.client import Client
 from slipway.config import load_settings
-from slipway.models.models import EvaluationCreate
+from slipway.services.registry.schemas import EvaluationCreate
 from tests.data.conftest import Cli, cli_runner
 from tests.models.test_gates import example, forest
 

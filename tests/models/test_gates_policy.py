@@ -9,7 +9,7 @@ import pytest
 
 from slipway.errors import InvalidInput
 from slipway.models._gates_file import find_gates_file, load_gates_file, parse_gates
-from slipway.models.gates import (
+from slipway.services.registry.gates import (
     EvaluationFacts,
     Evidence,
     GatePolicy,
@@ -212,7 +212,7 @@ def test_the_known_metrics_are_those_evaluate_records() -> None:
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
     from slipway.models._evaluate import Scorer, evaluate_frame
-    from slipway.models.gates import METRICS, LatencyKey
+    from slipway.services.registry.gates import METRICS, LatencyKey
 
     x = pd.DataFrame({"a": np.arange(40.0)})
     label = (x["a"] > 20).astype(int)

@@ -16,7 +16,7 @@ from slipway.client import Client
 from slipway.config import load_settings
 from slipway.errors import InvalidInput
 from slipway.models._card_render import to_html, to_markdown
-from slipway.models.gates import ApprovalRule, GatePolicy
+from slipway.services.registry.gates import ApprovalRule, GatePolicy
 from tests.data.conftest import Cli
 from tests.models.test_models_client import churn_data, train
 
@@ -185,7 +185,7 @@ def test_a_version_with_only_a_package_still_renders(client: Client) -> None:
 
 def test_a_package_without_its_description_is_named_not_fatal(workspace: Path) -> None:
     from slipway.client._model_packages import store_folder
-    from slipway.models.models import ModelVersionCreate
+    from slipway.services.registry.schemas import ModelVersionCreate
 
     folder = workspace / "not-a-package"
     folder.mkdir()

@@ -15,23 +15,23 @@ from typing import Any
 
 import pytest
 
-from slipway.blobs.models import GcRequest
 from slipway.client import EmbeddedBackend, HttpBackend
 from slipway.client._backends import Backend
 from slipway.client._objects import ObjectsClient
 from slipway.context import Context, Principal
-from slipway.data.models import DatasetVersionCreate
 from slipway.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from slipway.models.models import (
+from slipway.objects import Entry, Manifest
+from slipway.services.blobs.schemas import GcRequest
+from slipway.services.datasets.schemas import DatasetVersionCreate
+from slipway.services.registry.schemas import (
     AliasSet,
     ModelVersionCreate,
     ModelVersionUpdate,
     check_alias,
     parse_model_ref,
 )
-from slipway.objects import Entry, Manifest
+from slipway.services.runs.schemas import LogBatch, RunCreate
 from slipway.store import audit
-from slipway.tracking.models import LogBatch, RunCreate
 from tests.conftest import clean_env, settings_for, start_server
 
 P = "proj"
@@ -414,6 +414,6 @@ def test_racing_alias_moves_keep_one_consistent_history(metadata_url: str, works
 
 
 def _project(name: str) -> Any:
-    from slipway.projects.models import ProjectCreate
+    from slipway.services.projects.schemas import ProjectCreate
 
     return ProjectCreate(name=name)

@@ -138,8 +138,8 @@ def test_a_killed_pipeline_resumes_without_redoing_finished_steps(
 
 
 def test_a_run_whose_driver_still_runs_cannot_be_resumed(client: Client):
-    from slipway.pipeline_runs.models import PipelineRunCreate, StepPlan
     from slipway.pipelines._link import driver_id
+    from slipway.services.pipeline_runs.schemas import PipelineRunCreate, StepPlan
 
     record = client.call(
         "create_pipeline_run",

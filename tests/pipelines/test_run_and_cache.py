@@ -347,7 +347,7 @@ def test_a_registered_materializer_stores_its_type(client: Client):
 
 
 def test_gc_keeps_step_outputs_so_the_cache_still_serves_them(client: Client, step_log: Path):
-    from slipway.blobs.models import GcRequest
+    from slipway.services.blobs.schemas import GcRequest
 
     first = flows.churn.run(client=client)
     ran(step_log)

@@ -13,8 +13,8 @@ import pytest
 from slipway.client import Client, EmbeddedBackend
 from slipway.context import Context
 from slipway.errors import AlreadyExists, InvalidInput, NotFound
-from slipway.pipeline_runs._cron import Cron
-from slipway.pipeline_runs.models import ClaimRequest, ScheduleCreate, ScheduleUpdate
+from slipway.services.pipeline_runs._cron import Cron
+from slipway.services.pipeline_runs.schemas import ClaimRequest, ScheduleCreate, ScheduleUpdate
 from tests.conftest import SLIPWAY, clean_env, settings_for
 from tests.pipelines import flows
 

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, insert, select
 from slipway.errors import InvalidInput
 from slipway.store import MetadataStore, schema
 from slipway.store import runs as runs_store
-from slipway.store.run_filter import (
+from slipway.store.run_search._compile import (
     And,
     Comparison,
     Identifier,

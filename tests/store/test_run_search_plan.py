@@ -11,7 +11,7 @@ from sqlalchemy import Select, insert, text
 
 from slipway.store import MetadataStore
 from slipway.store import runs as rows
-from slipway.store.run_filter import RunQuery, compile_search
+from slipway.store.run_search._compile import RunQuery, compile_search
 from slipway.store.schema import latest_metrics, params, projects, runs
 
 PROJECT = "p" * 32
@@ -140,7 +140,7 @@ def test_user_tags_start_from_their_partial_index_and_system_tags_never_start(
 def test_a_choice_is_reused_until_the_runs_change(
     store: MetadataStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from slipway.store.run_filter import Driver
+    from slipway.store.run_search._compile import Driver
 
     query = compile_search("metrics.m >= 0 and params.rare = 'yes'", project_ids=[PROJECT])
     first = chosen(store, query, needed=7)

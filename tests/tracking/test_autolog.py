@@ -26,13 +26,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import slipway as sw
-import slipway.sdk
+import slipway.tracking._fluent
 from slipway.client import Client
 from slipway.errors import InvalidInput
-from slipway.sdk import batcher_for
-from slipway.sdk._run import ActiveRun
-from slipway.tracking.autolog import _model_meta, autolog
-from slipway.tracking.models import Run
+from slipway.services.runs.schemas import Run
+from slipway.tracking._active_run import ActiveRun
+from slipway.tracking._autolog import _model_meta, autolog
+from slipway.tracking._fluent import batcher_for
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def client(any_client: Client, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clie
         with sw.using(any_client):
             yield any_client
     finally:
-        autolog(slipway.sdk, disable=True)
+        autolog(slipway.tracking._fluent, disable=True)
         batcher_for(any_client).close()
 
 
@@ -62,7 +62,7 @@ def load_model(folder: Path) -> Any:
 
 
 def test_a_classifier_fit_becomes_a_finished_run(client: Client, tmp_path: Path) -> None:
-    autolog(slipway.sdk)
+    autolog(slipway.tracking._fluent)
     X, y = load_iris(return_X_y=True)
     model = LogisticRegression(C=0.5, max_iter=500)
     assert model.fit(X, y) is model
@@ -101,7 +101,7 @@ def test_without_skops_the_model_is_a_pickle_and_says_so(
     client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "skops.io", None)  # as if skops were not installed
-    autolog(slipway.sdk)
+    autolog(slipway.tracking._fluent)
     X, y = load_breast_cancer(return_X_y=True)
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
 
@@ -117,7 +117,7 @@ def test_without_skops_the_model_is_a_pickle_and_says_so(
 
 def test_skops_is_preferred_when_installed(client: Client, tmp_path: Path) -> None:
     pytest.importorskip("skops", reason="skops is optional; without it models are pickled")
-    autolog(slipway.sdk)
+    autolog(slipway.tracking._fluent)
     X, y = load_iris(return_X_y=True)
     model = LogisticRegression(max_iter=500).fit(X, y)
 
@@ -129,7 +129,7 @@ def test_skops_is_preferred_when_installed(client: Client, tmp_path: Path) -> No
 
 
 def test_regressors_and_clusterers_log_their_metrics(client: Client) -> None:
-    autolog(slipway.sdk, log_models=False)
+    autolog(slipway.tracking._fluent, log_models=False)
     X, y = load_diabetes(return_X_y=True)
     weight = np.linspace(0.5, 2.0, len(y))
     ridge = Ridge(alpha=0.3).fit(X, y, sample_weight=weight)
@@ -161,7 +161,7 @@ def test_regressors_and_clusterers_log_their_metrics(client: Client) -> None:
 def test_a_fit_inside_an_active_run_logs_there_and_leaves_it_open(
     client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    autolog(slipway.sdk, log_models=False)
+    autolog(slipway.tracking._fluent, log_models=False)
     X, y = load_iris(return_X_y=True)
     with sw.start_run(name="mine", capture=False) as run:
         LogisticRegression(C=0.5, max_iter=500).fit(X, y)
@@ -178,7 +178,7 @@ def test_a_fit_inside_an_active_run_logs_there_and_leaves_it_open(
 
 
 def test_a_pipeline_is_one_run(client: Client) -> None:
-    autolog(slipway.sdk, log_models=False)
+    autolog(slipway.tracking._fluent, log_models=False)
     X, y = load_iris(return_X_y=True)
     make_pipeline(StandardScaler(), LogisticRegression(C=3.0)).fit(X, y)
 
@@ -190,7 +190,7 @@ def test_a_pipeline_is_one_run(client: Client) -> None:
 
 
 def test_a_grid_search_logs_best_params_and_the_top_candidates(client: Client) -> None:
-    autolog(slipway.sdk, max_tuning_runs=2)
+    autolog(slipway.tracking._fluent, max_tuning_runs=2)
     X, y = load_iris(return_X_y=True)
     grid = {"C": [0.001, 0.01, 1.0, 10.0]}
     search = GridSearchCV(LogisticRegression(max_iter=500), grid, cv=3).fit(X, y)
@@ -222,7 +222,7 @@ def test_a_grid_search_logs_best_params_and_the_top_candidates(client: Client) -
 
 
 def test_fits_in_joblib_worker_threads_count_as_nested(client: Client) -> None:
-    autolog(slipway.sdk, log_models=False)
+    autolog(slipway.tracking._fluent, log_models=False)
     X, y = load_iris(return_X_y=True)
     search = RandomizedSearchCV(
         LogisticRegression(max_iter=500), {"C": [0.1, 1.0, 10.0]}, n_iter=3, cv=2, random_state=0
@@ -236,7 +236,7 @@ def test_fits_in_joblib_worker_threads_count_as_nested(client: Client) -> None:
 
 
 def test_a_failing_fit_fails_its_run_and_raises_the_original_error(client: Client) -> None:
-    autolog(slipway.sdk)
+    autolog(slipway.tracking._fluent)
     X, _ = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match="at least 2 classes"):
         LogisticRegression(C=0.7).fit(X, np.zeros(len(X)))
@@ -250,16 +250,16 @@ def test_a_failing_fit_fails_its_run_and_raises_the_original_error(client: Clien
 
 def test_enabling_twice_wraps_once_and_disable_restores_fit(client: Client) -> None:
     original, inherited = vars(LogisticRegression)["fit"], GridSearchCV.fit
-    autolog(slipway.sdk, log_models=False)
+    autolog(slipway.tracking._fluent, log_models=False)
     wrapped = LogisticRegression.fit
-    autolog(slipway.sdk, log_models=False)
+    autolog(slipway.tracking._fluent, log_models=False)
     assert LogisticRegression.fit is wrapped and wrapped is not original
     assert wrapped.__wrapped__ is original
     X, y = load_iris(return_X_y=True)
     LogisticRegression(max_iter=500).fit(X, y)
     assert len(project_runs()) == 1
 
-    autolog(slipway.sdk, disable=True)
+    autolog(slipway.tracking._fluent, disable=True)
     assert LogisticRegression.fit is original and GridSearchCV.fit is inherited
     LogisticRegression(max_iter=500).fit(X, y)
     assert len(project_runs()) == 1
@@ -273,7 +273,7 @@ def test_logging_failures_do_not_break_the_fit(
 
     monkeypatch.setattr(ActiveRun, "log_metrics", store_down)
     X, y = load_iris(return_X_y=True)
-    autolog(slipway.sdk, log_models=False)
+    autolog(slipway.tracking._fluent, log_models=False)
     with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
         model = LogisticRegression(max_iter=500).fit(X, y)
     assert model.predict(X[:3]).shape == (3,)
@@ -283,7 +283,7 @@ def test_logging_failures_do_not_break_the_fit(
     assert run.status == "finished" and run.params["max_iter"] == "500"
 
     caplog.clear()
-    autolog(slipway.sdk, log_models=False, silent=True)
+    autolog(slipway.tracking._fluent, log_models=False, silent=True)
     with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
         assert LogisticRegression(max_iter=500).fit(X, y).predict(X[:3]).shape == (3,)
     assert not [r for r in caplog.records if r.name == "slipway.tracking"]
@@ -291,7 +291,7 @@ def test_logging_failures_do_not_break_the_fit(
 
 def test_bad_options_are_refused() -> None:
     with pytest.raises(InvalidInput, match="max_tuning_runs must be 0 or more"):
-        autolog(slipway.sdk, max_tuning_runs=-1)
+        autolog(slipway.tracking._fluent, max_tuning_runs=-1)
     assert not hasattr(LogisticRegression.fit, "__slipway_autolog__")  # refused before patching
 
 
@@ -306,6 +306,6 @@ def test_model_json_records_feature_names() -> None:
 
 
 def test_importing_slipway_does_not_import_sklearn() -> None:
-    code = "import sys, slipway.sdk, slipway.tracking.autolog; print('sklearn' in sys.modules)"
+    code = "import sys, slipway.tracking._autolog; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -14,8 +14,8 @@ import slipway as sw
 from slipway.client import Client
 from slipway.errors import Conflict, IntegrityError, InvalidInput, NotFound
 from slipway.objects import hash_bytes
-from slipway.sdk import PACKAGES_ARTIFACT, batcher_for
-from slipway.tracking.models import ArtifactRecord
+from slipway.services.runs.schemas import ArtifactRecord
+from slipway.tracking._fluent import PACKAGES_ARTIFACT, batcher_for
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import slipway as sw
 from slipway.client import Client
 from slipway.errors import Conflict, InvalidInput, NotFound
-from slipway.sdk import batcher_for
+from slipway.tracking._fluent import batcher_for
 
 
 @pytest.fixture

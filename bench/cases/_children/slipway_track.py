@@ -22,7 +22,7 @@ from _timing import check, dump_profile, time_search, timed
 
 import slipway as sw
 from slipway.client import Client
-from slipway.tracking.models import MetricColumns
+from slipway.services.runs.schemas import MetricColumns
 
 
 def connect(target: str) -> Client:

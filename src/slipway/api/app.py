@@ -20,6 +20,7 @@ from slipway.config import Settings
 from slipway.context import Context, Principal
 from slipway.errors import SlipwayError
 from slipway.operations import Operation, describe_validation, invoke, registry
+from slipway.services import catalog
 
 log = logging.getLogger("slipway.api")
 CHUNK = 1 << 20
@@ -36,6 +37,7 @@ def create_app(settings: Settings, *, ctx: Context | None = None) -> FastAPI:
         description="Self-hosted MLOps: tracking, data, models, pipelines, serving, monitoring.",
     )
     app.state.ctx = ctx
+    assert catalog.SERVICE_MODULES  # imported: every operation is registered
     for op in registry().values():
         app.add_api_route(
             op.path,

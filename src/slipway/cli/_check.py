@@ -15,7 +15,7 @@ import click
 from slipway.cli._common import client, console
 
 if TYPE_CHECKING:
-    from slipway.models.gates import GateReport
+    from slipway.services.registry.gates import GateReport
 
 PROJECT = click.option("--project", "-p", help="Project (default: $SLIPWAY_PROJECT or 'default').")
 
@@ -47,7 +47,7 @@ def check(
 ) -> None:
     """Check each model's candidate against its gates; exit 1 if any rule fails."""
     from slipway.errors import Conflict, NotFound
-    from slipway.models.models import parse_model_ref
+    from slipway.services.registry.schemas import parse_model_ref
 
     registry = client(ctx).models
     gates = registry.gates(gates_file)

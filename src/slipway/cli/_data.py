@@ -11,7 +11,7 @@ from slipway.cli._common import console, datasets, stamp
 from slipway.cli._progress import TransferProgress
 
 if TYPE_CHECKING:
-    from slipway.data.models import DatasetVersion
+    from slipway.services.datasets.schemas import DatasetVersion
 
 SHOWN_PATHS = 10  # per kind of change in `status`; the rest are counted
 COLLECT_EVERY = 100_000  # allocations between young-generation collections (default 700)
@@ -441,7 +441,7 @@ def _transferred(report: object, where: str) -> str:
 @click.pass_context
 def gc(ctx: click.Context, dry_run: bool, grace: str) -> None:
     """Remove objects no dataset version or run artifact needs from the object store."""
-    from slipway.blobs.models import GcRequest, GcResult
+    from slipway.services.blobs.schemas import GcRequest, GcResult
 
     request = GcRequest(dry_run=dry_run, grace_s=_seconds(grace))
     found = datasets(ctx).backend.call("collect_garbage", body=request)

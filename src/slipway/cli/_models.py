@@ -11,7 +11,7 @@ from slipway.cli._common import client, console, stamp
 
 if TYPE_CHECKING:
     from slipway.client._models import ModelsClient
-    from slipway.models.models import Evaluation, ModelVersion
+    from slipway.services.registry.schemas import Evaluation, ModelVersion
 
 PROJECT = click.option("--project", "-p", help="Project (default: $SLIPWAY_PROJECT or 'default').")
 

@@ -10,7 +10,7 @@ import click
 from slipway.cli._common import client, console, stamp
 
 if TYPE_CHECKING:
-    from slipway.pipeline_runs.models import PipelineRun
+    from slipway.services.pipeline_runs.schemas import PipelineRun
 
 EXECUTORS = click.Choice(["local", "process", "ray"])
 

@@ -11,7 +11,7 @@ from slipway.cli._common import client, console, stamp
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.tracking.models import Run
+    from slipway.services.runs.schemas import Run
 
 _HEX = re.compile(r"^[0-9a-f]{4,32}$")
 SYSTEM_TAG = "slipway."
@@ -201,7 +201,7 @@ def reproduce(ctx: click.Context, run: str) -> None:
     import tempfile
     from pathlib import Path
 
-    from slipway.sdk._run import download_artifact
+    from slipway.tracking._active_run import download_artifact
     from slipway.tracking.capture import installed_packages
     from slipway.tracking.reproduce import plan_reproduction
 

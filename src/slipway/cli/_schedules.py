@@ -39,8 +39,8 @@ def schedule_add(
     project: str | None,
 ) -> None:
     """Schedule pipeline REF (module:function)."""
-    from slipway.pipeline_runs.models import ScheduleCreate
     from slipway.pipelines import load_pipeline
+    from slipway.services.pipeline_runs.schemas import ScheduleCreate
 
     found = load_pipeline(ref)
     values = found.params(parse_params(params))
@@ -88,7 +88,7 @@ def schedule_list(ctx: click.Context, project: str | None) -> None:
 
 
 def _set_paused(ctx: click.Context, name: str, project: str | None, paused: bool) -> None:
-    from slipway.pipeline_runs.models import ScheduleUpdate
+    from slipway.services.pipeline_runs.schemas import ScheduleUpdate
 
     client(ctx).call(
         "update_schedule",

@@ -36,31 +36,20 @@ def db() -> None:
 @click.pass_context
 def current(ctx: click.Context) -> None:
     """Show the schema revision of the database and the one this Slipway needs."""
-    from slipway.store import MetadataStore, head
-    from slipway.store._engine import make_engine
-    from slipway.store._schema_check import current_revision
+    from slipway.context import schema_revisions
 
-    config = settings(ctx)
-    engine = make_engine(config.metadata_url)
-    try:
-        with engine.connect() as conn:
-            revision = current_revision(conn)
-    except Exception as exc:
-        MetadataStore(engine, config.metadata_url).ping()
-        raise exc
-    finally:
-        engine.dispose()
-    state = "up to date" if revision == head() else "needs `slipway db upgrade`"
-    click.echo(f"database: {revision or '(empty)'}  this Slipway: {head()}  ({state})")
+    revision, head = schema_revisions(settings(ctx))
+    state = "up to date" if revision == head else "needs `slipway db upgrade`"
+    click.echo(f"database: {revision or '(empty)'}  this Slipway: {head}  ({state})")
 
 
 @db.command()
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
     """Upgrade the metadata database to the schema this Slipway needs."""
-    from slipway.store.migrate import upgrade as run_upgrade
+    from slipway.context import upgrade_schema
 
-    before, after = run_upgrade(settings(ctx).metadata_url)
+    before, after = upgrade_schema(settings(ctx))
     if before == after:
         click.echo(f"database already at revision {after}")
     else:

@@ -76,14 +76,9 @@ def doctor(ctx: click.Context) -> None:
 
 def _checks(config: Settings) -> list[tuple[str, Callable[[], str]]]:
     def metadata() -> str:
-        from slipway.store import MetadataStore, head
+        from slipway.context import describe_metadata_store
 
-        store = MetadataStore.open(config.metadata_url, create=False)
-        try:
-            revision = store.revision()
-            return f"reachable ({store.dialect}), schema at revision {revision} (head {head()})"
-        finally:
-            store.close()
+        return describe_metadata_store(config)
 
     def objects() -> str:
         from slipway.objects import ObjectStore

@@ -15,6 +15,10 @@ from slipway.config import mask_url
 from slipway.context import Context
 from slipway.errors import SlipwayError, Unavailable, from_name
 from slipway.operations import get, invoke
+from slipway.services import catalog
+
+# Every operation registers on import: the backends look them up by name.
+_SERVICES = catalog.SERVICE_MODULES
 
 
 class Backend(Protocol):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from slipway.errors import InvalidInput, SlipwayError, Unavailable
-from slipway.tracking.models import MetricColumns
+from slipway.services.runs.schemas import MetricColumns
 
 if TYPE_CHECKING:
     from slipway.client._runs import RunsClient

@@ -15,7 +15,7 @@ from slipway.client._objects import ObjectsClient
 from slipway.client._runs import RunsClient
 from slipway.config import Settings, load_settings
 from slipway.context import Context
-from slipway.projects.models import Project, ProjectCreate, ProjectPage
+from slipway.services.projects.schemas import Project, ProjectCreate, ProjectPage
 
 
 class Client:

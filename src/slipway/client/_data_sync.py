@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slipway.client._pointer import SUFFIX, find_pointers, pointer_path, read_pointer
 from slipway.config import Remote, mask_url
 from slipway.errors import InvalidInput, NotFound
 from slipway.objects import ObjectStore
 from slipway.objects._transfer import WORKERS, Progress, Transfer, TransferReport
+from slipway.workspace._pointers import SUFFIX, find_pointers, pointer_path, read_pointer
 
 if TYPE_CHECKING:
-    from slipway.client._checkout import CheckoutResult
     from slipway.client._datasets import DatasetsClient
+    from slipway.workspace._checkout import CheckoutResult
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, cast
 
-from slipway.client._checkout import Checkout, CheckoutResult
-from slipway.client._folder_add import FolderAdder
-from slipway.client._pointer import (
+from slipway.config import Settings
+from slipway.errors import InvalidInput
+from slipway.objects._progress import no_progress
+from slipway.workspace._add import FolderAdder
+from slipway.workspace._checkout import Checkout, CheckoutResult
+from slipway.workspace._pointers import (
     Pointer,
     data_path,
     find_pointers,
@@ -30,12 +33,9 @@ from slipway.client._pointer import (
     read_pointer,
     write_pointer,
 )
-from slipway.client._stat_cache import StatCache
-from slipway.client._tree_scan import ScannedFile, stat_file
-from slipway.client._workspace_state import state_of
-from slipway.config import Settings
-from slipway.errors import InvalidInput
-from slipway.objects._progress import no_progress
+from slipway.workspace._scan import ScannedFile, stat_file
+from slipway.workspace._stat_cache import StatCache
+from slipway.workspace._status import state_of
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -45,19 +45,22 @@ if TYPE_CHECKING:
     from slipway.client._backends import Backend
     from slipway.client._data_objects import DataObjects
     from slipway.client._recorder import ForkedRecorder
-    from slipway.data.diff import DatasetDiff
-    from slipway.data.models import (
+    from slipway.objects._progress import Advance
+    from slipway.services.datasets.diff import DatasetDiff
+    from slipway.services.datasets.schemas import (
         DatasetList,
         DatasetProfile,
         DatasetVersion,
         PiiColumn,
         VersionList,
     )
-    from slipway.objects._progress import Advance
 
 DEFAULT_PROJECT = "default"
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
-_RECORD, _RECORD_BODY = "create_dataset_version", "slipway.data.models:DatasetVersionCreate"
+_RECORD, _RECORD_BODY = (
+    "create_dataset_version",
+    "slipway.services.datasets.schemas:DatasetVersionCreate",
+)
 
 
 class Recorded(TypedDict):
@@ -93,7 +96,7 @@ class AddResult:
     @property
     def version(self) -> DatasetVersion:
         if self._version is None:
-            from slipway.data.models import DatasetVersion
+            from slipway.services.datasets.schemas import DatasetVersion
 
             self._version = DatasetVersion.model_validate(self.recorded)
         return self._version
@@ -265,7 +268,7 @@ class DatasetsClient:
                 self._recorder.close()
                 self._recorder = None
         from slipway.client._body import body
-        from slipway.data.models import DatasetVersionCreate
+        from slipway.services.datasets.schemas import DatasetVersionCreate
 
         request = body(DatasetVersionCreate, **fields)
         answer = self.backend.call(_RECORD, project=project, name=name, body=request)
@@ -291,8 +294,8 @@ class DatasetsClient:
         """Profile each table (once per content: profiles are cached by hash); store them."""
         if not tables:
             return None, []
-        from slipway.data.models import PiiColumn
-        from slipway.data.profile import profile_table
+        from slipway.data._profile import profile_table
+        from slipway.services.datasets.schemas import PiiColumn
 
         profiles: dict[str, Any] = {}
         pii: list[PiiColumn] = []
@@ -353,7 +356,7 @@ class DatasetsClient:
         Files that differ are replaced (only once their content is verified); files the
         version lacks are removed. Unsaved changes stop it unless `force`.
         """
-        from slipway.data.models import parse_ref
+        from slipway.services.datasets.schemas import parse_ref
 
         if ref is None:
             return [self._checkout(p, read_pointer(p), force) for p in self._pointers(paths)]
@@ -395,7 +398,7 @@ class DatasetsClient:
 
     def diff(self, base: str, target: str, *, project: str | None = None) -> DatasetDiff:
         """What changed from `base` to `target` (NAME@vN each, or NAME@vN and vM)."""
-        from slipway.data.models import parse_ref
+        from slipway.services.datasets.schemas import parse_ref
 
         try:
             name, _ = parse_ref(base)
@@ -539,7 +542,7 @@ def _pointer_if_any(target: Path) -> Pointer | None:
 
 
 def _dataset_name(name: str, target: Path) -> str:
-    from slipway.projects._names import check_name
+    from slipway.refs import check_name
 
     try:
         return check_name(name)

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from slipway.models._gates_file import GatesFile
     from slipway.models._package import PackagedModel
     from slipway.models._signature import Signature
-    from slipway.models.card import ModelCard
-    from slipway.models.gates import Approval, GatePolicy, GateReport, Promotion
-    from slipway.models.models import (
+    from slipway.services.registry.card import ModelCard
+    from slipway.services.registry.gates import Approval, GatePolicy, GateReport, Promotion
+    from slipway.services.registry.schemas import (
         AliasChange,
         Evaluation,
         ModelLineage,
@@ -79,7 +79,7 @@ class ModelsClient:
     ) -> ModelVersion:
         """Package `model`, store the package, register it as the next version of `name`."""
         from slipway.models._package import save_package
-        from slipway.models.models import ModelVersionCreate
+        from slipway.services.registry.schemas import ModelVersionCreate
 
         with tempfile.TemporaryDirectory(prefix="slipway-model-") as scratch:
             folder = Path(scratch) / "package"
@@ -114,7 +114,7 @@ class ModelsClient:
         self, name: str, version: int, alias: str, *, reason: str = "", project: str | None = None
     ) -> ModelVersion:
         """Point `name@alias` at version `version` (atomically; the move is recorded)."""
-        from slipway.models.models import AliasSet
+        from slipway.services.registry.schemas import AliasSet
 
         self.backend.call(
             "set_model_alias",
@@ -139,7 +139,7 @@ class ModelsClient:
         project: str | None = None,
     ) -> ModelVersion:
         """Change a version's description or tags (None keeps the description)."""
-        from slipway.models.models import ModelVersionUpdate
+        from slipway.services.registry.schemas import ModelVersionUpdate
 
         request = body(
             ModelVersionUpdate,
@@ -236,7 +236,7 @@ class ModelsClient:
         version (NAME@vN) holding one table.
         """
         from slipway.models._evaluate import evaluate_frame
-        from slipway.models.models import EvaluationCreate
+        from slipway.services.registry.schemas import EvaluationCreate
 
         version = self.get_version(ref, project=project)
         loaded = self._load(version, trusted_types)
@@ -325,8 +325,8 @@ class ModelsClient:
     ) -> ModelVersion:
         """Store the card's text on version `ref` (as the reserved tags `card.intended_use`
         and `card.limitations`); None leaves a text as it is, "" removes it."""
-        from slipway.models.card import CARD_TAGS
-        from slipway.models.models import ModelVersionUpdate
+        from slipway.services.registry.card import CARD_TAGS
+        from slipway.services.registry.schemas import ModelVersionUpdate
 
         given = {
             key: text.strip()
@@ -357,7 +357,7 @@ class ModelsClient:
     ) -> Approval:
         """Approve `name` version `version` for promotion, as this client's principal (once
         per principal: approving again returns the first approval)."""
-        from slipway.models.gates import ApprovalCreate
+        from slipway.services.registry.gates import ApprovalCreate
 
         found = self.backend.call(
             "approve_model_version",
@@ -391,7 +391,7 @@ class ModelsClient:
         A refusal raises nothing: the report says `promoted` False and names the failed
         rules. `force=True` moves the alias anyway and needs a `reason`.
         """
-        from slipway.models.gates import FORCE_NEEDS_REASON, PromotionRequest
+        from slipway.services.registry.gates import FORCE_NEEDS_REASON, PromotionRequest
 
         if force and not reason.strip():
             raise InvalidInput(FORCE_NEEDS_REASON)  # the body says so too, less plainly
@@ -418,7 +418,7 @@ class ModelsClient:
         project: str | None = None,
     ) -> GateReport:
         """Check version `ref` (NAME means its latest) against its gates; nothing moves."""
-        from slipway.models.gates import GateCheck
+        from slipway.services.registry.gates import GateCheck
 
         version = self.get_version(ref, project=project)
         chosen, source = self._policy(version.name, gates_file, policy)

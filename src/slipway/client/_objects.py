@@ -13,11 +13,11 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from slipway.blobs.models import HashList, StoredObject
 from slipway.errors import IntegrityError, InvalidInput
 from slipway.objects import Entry, Manifest, hash_bytes, hash_file
 from slipway.objects._hashing import CHUNK, hasher
 from slipway.objects._manifest import safe_relpath, walk
+from slipway.services.blobs.schemas import HashList, StoredObject
 
 if TYPE_CHECKING:
     from slipway.client._backends import Backend

@@ -132,6 +132,7 @@ def _serve(
             # service module (and those registered before it), ~50 ms that would otherwise
             # follow the request.
             from slipway.operations import get
+            from slipway.services import catalog  # noqa: F401  (registers the operations)
 
             operation, model = expected
             get(operation)

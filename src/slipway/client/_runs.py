@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
 from slipway.client._body import body
-from slipway.tracking.models import (
+from slipway.services.runs.schemas import (
     Artifact,
     ArtifactRecord,
     LogBatch,

@@ -2,7 +2,7 @@
 
 `import slipway as sw; sw.models.log_model(...)` reaches this package, since `slipway.models`
 is its name. The SDK's model functions (log_model, load, get_version, set_alias,
-list_versions, evaluate, set_card, to_onnx) live in `slipway.sdk.models` and are served from
+list_versions, evaluate, set_card, to_onnx) live in `slipway.models._fluent` and are served from
 here on first use (PEP 562): the service modules of this package never import the SDK.
 """
 
@@ -27,7 +27,7 @@ SDK_FUNCTIONS = (
 
 def __getattr__(name: str) -> Any:
     if name in SDK_FUNCTIONS:
-        return getattr(importlib.import_module("slipway.sdk.models"), name)
+        return getattr(importlib.import_module("slipway.models._fluent"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

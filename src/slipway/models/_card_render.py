@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from slipway.models.card import CardDataset, ModelCard
-    from slipway.models.models import Evaluation
+    from slipway.services.registry.card import CardDataset, ModelCard
+    from slipway.services.registry.schemas import Evaluation
 
 NONE = "none recorded"
 

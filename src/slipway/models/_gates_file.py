@@ -1,6 +1,6 @@
 """Reading `slipway.gates.yaml`: strictly, with errors that name the file, line and key.
 
-The file (format in `slipway.models.gates`) is committed with the code, so a pull request
+The file (format in `slipway.services.registry.gates`) is committed with the code, so a pull request
 that changes a model's gates shows in review like any other change. Unknown keys, misspelt
 metric names, duplicate keys and values of the wrong type are refused rather than ignored:
 a gate that silently checks nothing is worse than none.
@@ -19,8 +19,8 @@ import yaml
 from pydantic import ValidationError
 
 from slipway.errors import InvalidInput
-from slipway.models.gates import GatePolicy
-from slipway.projects.models import check_name
+from slipway.services.projects.schemas import check_name
+from slipway.services.registry.gates import GatePolicy
 
 GATES_FILENAME = "slipway.gates.yaml"
 _TOP_LEVEL = ("version", "defaults", "models")
@@ -198,7 +198,7 @@ def _describe(
 
 def _allowed(loc: tuple[Any, ...]) -> str:
     """What the mapping holding an unknown key takes, as a hint."""
-    from slipway.models.gates import ApprovalRule, DataChecks
+    from slipway.services.registry.gates import ApprovalRule, DataChecks
 
     sections: dict[str, Any] = {"data_checks": DataChecks, "approvals": ApprovalRule}
     owner = sections.get(str(loc[-2])) if len(loc) > 1 else GatePolicy

@@ -31,11 +31,12 @@ from typing import Any
 from slipway._version import __version__
 from slipway.errors import AlreadyExists, IntegrityError, InvalidInput, NotFound
 from slipway.models._signature import Signature, as_frame, infer_outputs, infer_signature
+from slipway.services.registry.schemas import PACKAGE_META_FILE
 
 log = logging.getLogger("slipway.models")
 
 FORMAT_VERSION = 1
-META_FILE = "slipway-model.yaml"
+META_FILE = PACKAGE_META_FILE
 MODEL_DIR = "model"
 CODE_DIR = "code"
 EXAMPLE_FILE = "input_example.json"

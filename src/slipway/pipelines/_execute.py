@@ -91,13 +91,13 @@ class DatasetInput(str):
 
     def path(self) -> Path:
         """A local read-only copy of the version's files."""
-        from slipway.sdk import data
+        from slipway.data import _fluent as data
 
         return data.get_path(self.ref, project=self.project)
 
     def load_table(self, table: str | None = None) -> Any:
         """The version's table as a pyarrow Table."""
-        from slipway.sdk import data
+        from slipway.data import _fluent as data
 
         return data.load_table(self.ref, table=table, project=self.project)
 
@@ -120,7 +120,7 @@ def resolve_step(task: StepTask) -> Step:
 def execute(task: StepTask, step: Step, client: Client) -> StepResult:
     """Run one attempt. Failures come back in the result, never raised: executors differ in
     how exceptions travel, a traceback string travels everywhere."""
-    from slipway import sdk
+    from slipway.tracking import _fluent as sdk
 
     start = time.time_ns() // 1_000_000
     result = StepResult(task.node, task.attempt, start, start)

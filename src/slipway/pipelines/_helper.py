@@ -15,10 +15,10 @@ if TYPE_CHECKING:
     from slipway.client._backends import Backend
     from slipway.client._recorder import ForkedRecorder
     from slipway.context import Context
-    from slipway.pipeline_runs.models import PipelineRun as RunRecord
-    from slipway.pipeline_runs.models import PipelineRunCreate
+    from slipway.services.pipeline_runs.schemas import PipelineRun as RunRecord
+    from slipway.services.pipeline_runs.schemas import PipelineRunCreate
 
-_CREATE = ("create_pipeline_run", "slipway.pipeline_runs.models:PipelineRunCreate")
+_CREATE = ("create_pipeline_run", "slipway.services.pipeline_runs.schemas:PipelineRunCreate")
 
 
 class ForkedCreate:
@@ -26,7 +26,7 @@ class ForkedCreate:
         self._recorder = recorder
 
     def create(self, project: str, body: PipelineRunCreate) -> RunRecord:
-        from slipway.pipeline_runs.models import PipelineRun as RunRecord
+        from slipway.services.pipeline_runs.schemas import PipelineRun as RunRecord
 
         operation, model = _CREATE
         self._recorder.submit(operation, model, body.model_dump(mode="json"), project=project)
@@ -77,6 +77,7 @@ class _Direct:
 
     def call(self, name: str, /, **arguments: Any) -> Any:
         from slipway.operations import invoke
+        from slipway.services import catalog  # noqa: F401  (registers the operations)
 
         return invoke(self.ctx, name, **arguments)
 

@@ -11,14 +11,14 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from slipway.pipeline_runs._keys import static_digest
 from slipway.pipelines._code import fingerprint
+from slipway.services.pipeline_runs.keys import static_digest
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.pipeline_runs.models import PipelineRun as RunRecord
-    from slipway.pipeline_runs.models import PipelineRunCreate
     from slipway.pipelines._graph import Node
+    from slipway.services.pipeline_runs.schemas import PipelineRun as RunRecord
+    from slipway.services.pipeline_runs.schemas import PipelineRunCreate
 
 
 class CreateHelper(Protocol):

@@ -11,8 +11,8 @@ from slipway.pipelines._execute import OUTPUT, read_value
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.pipeline_runs.models import PipelineRun as RunRecord
-    from slipway.pipeline_runs.models import StepRun
+    from slipway.services.pipeline_runs.schemas import PipelineRun as RunRecord
+    from slipway.services.pipeline_runs.schemas import StepRun
 
 
 class PipelineRun:

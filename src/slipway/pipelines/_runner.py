@@ -12,22 +12,22 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING
 
 from slipway.errors import Conflict, InvalidInput
-from slipway.pipeline_runs._keys import step_key
 from slipway.pipelines._execute import OUTPUT, StepResult, StepTask
 from slipway.pipelines._executors import Executor, make_executor
 from slipway.pipelines._link import CreateHelper, Link, alive, driver_id, static_key
 from slipway.pipelines._result import PipelineRun
+from slipway.services.pipeline_runs.keys import step_key
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.pipeline_runs.models import (
+    from slipway.pipelines._graph import Graph, Node
+    from slipway.services.pipeline_runs.schemas import (
         OutputArtifact,
         StepRunUpdate,
     )
-    from slipway.pipeline_runs.models import (
+    from slipway.services.pipeline_runs.schemas import (
         PipelineRun as RunRecord,
     )
-    from slipway.pipelines._graph import Graph, Node
 
 MAX_BACKOFF_S = 300.0
 Echo = Callable[[str], None]
@@ -52,7 +52,7 @@ def run_graph(
     holds the metadata store, records the run's start, so a run whose every step is cached
     never opens the store in this process (the CLI's fast path).
     """
-    from slipway.pipeline_runs.models import PipelineRunCreate, StepPlan
+    from slipway.services.pipeline_runs.schemas import PipelineRunCreate, StepPlan
 
     if executor not in ("local", "process", "ray"):
         raise InvalidInput(f"executor {executor!r} is not one of local, process, ray")
@@ -94,8 +94,8 @@ def resume_run(
     echo: Echo | None = None,
 ) -> PipelineRun:
     """Run again what a failed or killed run did not finish; finished steps are kept."""
-    from slipway.pipeline_runs.models import PipelineRunUpdate
     from slipway.pipelines._loader import load_pipeline
+    from slipway.services.pipeline_runs.schemas import PipelineRunUpdate
 
     client = client or _current_client()
     link = Link(client, _current_client, None)
@@ -233,7 +233,7 @@ class _Driver:
                         self._submit(node)
 
     def _submit(self, node: Node) -> None:
-        from slipway.pipeline_runs.models import StepRunUpdate
+        from slipway.services.pipeline_runs.schemas import StepRunUpdate
 
         attempt = self.attempts.get(node.name, 0) + 1
         self.attempts[node.name] = attempt
@@ -271,7 +271,7 @@ class _Driver:
         self.running[future] = node.name
 
     def _complete(self, name: str, result: StepResult) -> None:
-        from slipway.pipeline_runs.models import OutputArtifact, StepRunUpdate
+        from slipway.services.pipeline_runs.schemas import OutputArtifact, StepRunUpdate
 
         node = self.graph.node(name)
         self.first_start.setdefault(name, result.start_ms)  # when the step itself began
@@ -305,7 +305,7 @@ class _Driver:
         )
 
     def _reuse(self, node: Node) -> bool:
-        from slipway.pipeline_runs.models import CacheLookup, StepRunUpdate
+        from slipway.services.pipeline_runs.schemas import CacheLookup, StepRunUpdate
 
         key = self.keys[node.name]
         hits = self.link.call(
@@ -336,14 +336,14 @@ class _Driver:
         return True
 
     def _skip(self, name: str, why: str) -> None:
-        from slipway.pipeline_runs.models import StepRunUpdate
+        from slipway.services.pipeline_runs.schemas import StepRunUpdate
 
         self.state[name] = "skipped"
         self.updates.append(StepRunUpdate(step=name, status="skipped", error=why))
         self.echo(f"{name}: skipped, {why}")
 
     def _abandon(self, why: str) -> None:
-        from slipway.pipeline_runs.models import StepRunUpdate
+        from slipway.services.pipeline_runs.schemas import StepRunUpdate
 
         for name, state in self.state.items():
             if state in ("running", "retrying"):
@@ -354,7 +354,7 @@ class _Driver:
             self._flush()
 
     def _flush(self) -> None:
-        from slipway.pipeline_runs.models import StepRunBatch
+        from slipway.services.pipeline_runs.schemas import StepRunBatch
 
         if self.updates:
             batch, self.updates = self.updates, []
@@ -363,7 +363,7 @@ class _Driver:
             )
 
     def _finish(self, status: str, error: str) -> PipelineRun:
-        from slipway.pipeline_runs.models import PipelineRunUpdate
+        from slipway.services.pipeline_runs.schemas import PipelineRunUpdate
 
         self._flush()
         record = self.link.call(
@@ -414,6 +414,6 @@ def _now_ms() -> int:
 
 
 def _current_client() -> Client:
-    from slipway.sdk import current_client
+    from slipway.tracking._fluent import current_client
 
     return current_client()

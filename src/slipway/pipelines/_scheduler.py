@@ -18,14 +18,14 @@ from slipway.pipelines._runner import run_graph
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.pipeline_runs.models import DueOccurrence
+    from slipway.services.pipeline_runs.schemas import DueOccurrence
 
 LEASE_S = 300.0
 
 
 def tick(client: Client, *, claimer: str | None = None, echo: Callable[[str], None] = print) -> int:
     """Start every occurrence due now that this scheduler wins; how many it started."""
-    from slipway.pipeline_runs.models import ClaimRequest
+    from slipway.services.pipeline_runs.schemas import ClaimRequest
 
     claimer = claimer or driver_id()
     started = 0

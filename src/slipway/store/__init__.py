@@ -1,7 +1,14 @@
 """Metadata storage: SQLAlchemy Core tables, repositories per aggregate, Alembic migrations."""
 
 from slipway.store._schema_check import REVISIONS, head
-from slipway.store._store import MetadataStore
+from slipway.store._store import MetadataStore, revision_of
 from slipway.store.entities import AuditEventEntity, ProjectEntity
 
-__all__ = ["REVISIONS", "AuditEventEntity", "MetadataStore", "ProjectEntity", "head"]
+__all__ = [
+    "REVISIONS",
+    "AuditEventEntity",
+    "MetadataStore",
+    "ProjectEntity",
+    "head",
+    "revision_of",
+]

@@ -78,6 +78,20 @@ class MetadataStore:
         self.engine.dispose()
 
 
+def revision_of(url: str) -> str | None:
+    """The schema revision of the database at `url` (None if empty); Unavailable if down."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return current_revision(conn)
+    except (OperationalError, DBAPIError) as exc:
+        raise Unavailable(
+            f"cannot reach the metadata database {mask_url(url)}: {_reason(exc)}"
+        ) from None
+    finally:
+        engine.dispose()
+
+
 def _reason(exc: DBAPIError) -> str:
     # The driver's first line says what failed (refused, unknown host, no such database).
     message = str(exc.orig) if exc.orig is not None else str(exc)

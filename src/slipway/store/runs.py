@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from slipway.errors import Conflict
 from slipway.store._prepared import Bound, Prepared
 from slipway.store.entities import ArtifactEntity, MetricPoint, RunEntity
-from slipway.store.run_filter import Driver, RunQuery
+from slipway.store.run_search._compile import Driver, RunQuery
 from slipway.store.schema import artifacts, latest_metrics, metrics, params, runs, tags
 
 # Creating and ending a run: statements compiled once, run on the driver's cursor (Prepared).

@@ -1,0 +1,296 @@
+"""The fluent SDK (`import slipway as sw`): thin functions over an explicit `Client`.
+
+The client in use is held in a contextvar (`sw.using(client)` scopes one); otherwise a default
+is created lazily from settings on first use: embedded, or remote when SLIPWAY_SERVER is set.
+Active runs form one stack per process, as in MLflow, so a worker thread logs to the run its
+parent started.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from slipway.client import Client
+from slipway.client._batcher import Batcher
+from slipway.config import load_settings
+from slipway.errors import InvalidInput
+from slipway.services.blobs.schemas import StoredObject
+from slipway.services.projects.schemas import Project
+from slipway.services.runs.schemas import Artifact, ArtifactRecord, Run, RunPage
+from slipway.tracking._active_run import ActiveRun, download_artifact, record_bytes
+
+DEFAULT_PROJECT = "default"
+PACKAGES_ARTIFACT = "_slipway/requirements.txt"  # where capture puts the installed packages
+
+_current: ContextVar[Client | None] = ContextVar("slipway_client", default=None)
+_default: Client | None = None
+_lock = threading.Lock()
+_active: list[ActiveRun] = []
+
+
+def connect(server: str | None = None, *, workspace: str | Path | None = None) -> Client:
+    """Make (and return) the default client: remote if `server` is given, else embedded."""
+    global _default
+    settings = load_settings(Path(workspace) if workspace else None)
+    if server is not None:
+        settings = settings.with_overrides(server_url=server)
+    client = Client.from_settings(settings)
+    with _lock:
+        previous, _default = _default, client
+    if previous is not None:
+        _close_client(previous)
+    return client
+
+
+def current_client() -> Client:
+    """The client the fluent functions use."""
+    global _default
+    scoped = _current.get()
+    if scoped is not None:
+        return scoped
+    with _lock:
+        if _default is None:
+            _default = Client.from_settings()
+        return _default
+
+
+@contextmanager
+def using(scoped: Client) -> Iterator[Client]:
+    """Use `scoped` for fluent calls inside the block (this thread / task only)."""
+    token = _current.set(scoped)
+    try:
+        yield scoped
+    finally:
+        _current.reset(token)
+
+
+def batcher_for(client: Client) -> Batcher:
+    return client.batcher
+
+
+def _close_client(client: Client) -> None:
+    client.close()
+
+
+@atexit.register
+def _at_exit() -> None:
+    # Runs left open end like a script does: finished, or failed after an uncaught exception.
+    status = "failed" if getattr(sys, "last_value", None) is not None else "finished"
+    while _active:
+        try:
+            _active[-1].end(status)
+        except Exception:
+            _active.pop()
+    if _default is not None:
+        _default.close()
+
+
+# -- projects ------------------------------------------------------------------------------
+
+
+def create_project(name: str, description: str = "") -> Project:
+    return current_client().create_project(name, description)
+
+
+def get_project(name: str) -> Project:
+    return current_client().get_project(name)
+
+
+def list_projects() -> list[Project]:
+    return list(current_client().iter_projects())
+
+
+def delete_project(name: str, *, force: bool = False) -> None:
+    current_client().delete_project(name, force=force)
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+def start_run(
+    project: str | None = None,
+    name: str | None = None,
+    *,
+    tags: Mapping[str, Any] | None = None,
+    nested: bool = False,
+    capture: bool = True,
+    system_metrics: bool = False,
+    system_metrics_interval_s: float = 10.0,
+) -> ActiveRun:
+    """Start a run and make it active; use it as a context manager to end it.
+
+    The project defaults to $SLIPWAY_PROJECT, else "default", and is created on first use.
+    `capture` records git state, command line, Python and packages; `system_metrics` samples
+    CPU, memory and GPU use into `system.*` metrics.
+    """
+    client = current_client()
+    parent = _active[-1] if _active else None
+    if parent is not None and not nested:
+        raise InvalidInput(
+            f"run {parent.id} is already active; end it first or pass nested=True for a child run"
+        )
+    all_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+
+    def create(packages: StoredObject | None) -> Run:
+        # The package list is recorded with the run, in its create transaction.
+        artifacts = [] if packages is None else [_packages_record(packages)]
+        return client.runs.create(
+            project or os.environ.get("SLIPWAY_PROJECT") or DEFAULT_PROJECT,
+            name=name,
+            tags=all_tags,
+            parent_run_id=parent.id if parent is not None else None,
+            artifacts=artifacts,
+        )
+
+    if capture:
+        from slipway.tracking.capture import capture_source, installed_packages, packages_digest
+
+        all_tags = {**capture_source().as_tags(), **all_tags}
+        packages = installed_packages()
+        all_tags["slipway.packages.hash"] = packages_digest(packages)
+        # Uploaded once per client: later runs of the process send only its digest.
+        info = record_bytes(client, packages.encode(), create)
+    else:
+        info = create(None)
+    run = ActiveRun(client, batcher_for(client), info, on_end=_forget)
+    if system_metrics:
+        from slipway.tracking.system_metrics import SystemMetricsSampler
+
+        run._sampler = SystemMetricsSampler(
+            lambda values, step: run.log_metrics(values, step=step),
+            interval_s=system_metrics_interval_s,
+        )
+        run._sampler.start()
+    _active.append(run)
+    return run
+
+
+def _packages_record(stored: StoredObject) -> ArtifactRecord:
+    return ArtifactRecord(path=PACKAGES_ARTIFACT, object_hash=stored.hash, size=stored.size)
+
+
+def _forget(run: ActiveRun) -> None:
+    if run in _active:
+        _active.remove(run)
+
+
+def active_run() -> ActiveRun | None:
+    return _active[-1] if _active else None
+
+
+def _require_active() -> ActiveRun:
+    if not _active:
+        raise InvalidInput("no active run: call sw.start_run() first")
+    return _active[-1]
+
+
+def end_run(status: str = "finished") -> Run | None:
+    return _active[-1].end(status) if _active else None
+
+
+def log_param(key: str, value: Any) -> None:
+    _require_active().log_param(key, value)
+
+
+def log_params(values: Mapping[str, Any]) -> None:
+    _require_active().log_params(values)
+
+
+def log_metric(key: str, value: Any, step: int | None = None, timestamp: int | None = None) -> None:
+    _require_active().log_metric(key, value, step, timestamp)
+
+
+def log_metrics(values: Mapping[str, Any], step: int | None = None) -> None:
+    _require_active().log_metrics(values, step)
+
+
+def set_tag(key: str, value: Any) -> None:
+    _require_active().set_tag(key, value)
+
+
+def set_tags(values: Mapping[str, Any]) -> None:
+    _require_active().set_tags(values)
+
+
+def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> Artifact:
+    return _require_active().log_artifact(local_path, artifact_path)
+
+
+def log_dict(data: Mapping[str, Any] | list[Any], name: str) -> Artifact:
+    return _require_active().log_dict(data, name)
+
+
+def log_text(text: str, name: str) -> Artifact:
+    return _require_active().log_text(text, name)
+
+
+def flush() -> None:
+    """Block until everything logged so far (by any run) is stored."""
+    batcher_for(current_client()).flush()
+
+
+def get_run(run_id: str) -> Run:
+    return current_client().runs.get(run_id)
+
+
+def get_metric_history(run_id: str, key: str) -> list[tuple[int, int, float]]:
+    """Every point of a metric as (step, timestamp_ms, value), by step then time."""
+    return [
+        (p.step, p.timestamp, p.value) for p in current_client().runs.metric_history(run_id, key)
+    ]
+
+
+def search_runs(
+    project: str | Sequence[str] | None = None,
+    filter: str = "",
+    order_by: Sequence[str] = (),
+    max_results: int = 100,
+    page_token: str | None = None,
+    include_deleted: bool = False,
+) -> RunPage:
+    """Runs matching a filter, e.g. "metrics.acc > 0.9 and params.lr = '0.1'"; one page."""
+    projects = [project] if isinstance(project, str) else project
+    return current_client().runs.search(
+        projects, filter, order_by, max_results, page_token, include_deleted
+    )
+
+
+def delete_run(run_id: str) -> None:
+    current_client().runs.delete(run_id)
+
+
+def list_artifacts(run_id: str) -> list[Artifact]:
+    return current_client().runs.artifacts(run_id)
+
+
+def download_artifacts(run_id: str, path: str, dest: str | Path) -> Path:
+    """Fetch an artifact (file or folder) of a run to `dest`, verified."""
+    return download_artifact(current_client(), run_id, path, Path(dest))
+
+
+def autolog(
+    *,
+    disable: bool = False,
+    log_models: bool = True,
+    max_tuning_runs: int = 5,
+    silent: bool = False,
+) -> None:
+    """Log every outermost scikit-learn fit: params, training metrics, the model."""
+    import slipway.tracking._fluent as this
+    from slipway.tracking._autolog import autolog as enable
+
+    enable(
+        this,
+        disable=disable,
+        log_models=log_models,
+        max_tuning_runs=max_tuning_runs,
+        silent=silent,
+    )

@@ -19,6 +19,8 @@ from sklearn.preprocessing import StandardScaler
 
 import slipway as sw
 
+# The project commands use when given none (read when the first client is made).
+os.environ["SLIPWAY_PROJECT"] = "churn"
 X, y = load_breast_cancer(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=7)
 
@@ -57,8 +59,8 @@ for family, params, model in grid:
         run.log_dict({"threshold": 0.5, "test_size": 0.25}, "config.json")
         print(f"  {run.info.name:32} f1={f1_score(y_test, predicted):.4f}")
 
-# Autologging: a plain scikit-learn fit becomes a run with params, training metrics and model.
-os.environ["SLIPWAY_PROJECT"] = "churn"
+# Autologging: a plain scikit-learn fit becomes a run with params, training metrics and model,
+# in the configured project (set at the top of this script).
 sw.autolog()
 autologged = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))
 autologged.fit(X_train, y_train)

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from slipway.errors import AlreadyExists, ConfigError
+from slipway.refs import check_name
 
 WORKSPACE_DIRNAME = ".slipway"
 CONFIG_FILENAME = "slipway.toml"
@@ -30,6 +31,7 @@ _KEYS: dict[tuple[str, str], type] = {
     ("server", "host"): str,
     ("server", "port"): int,
     ("identity", "user"): str,
+    ("project", "name"): str,  # the project a command uses when it is given none
     ("data", "remote"): str,  # the remote `data push`/`data pull` use without --remote
     # The price table `slipway cost report` turns recorded resources into money with.
     ("cost", "cpu_hour"): float,
@@ -42,7 +44,12 @@ _KEYS: dict[tuple[str, str], type] = {
 # set your own under [cost] in slipway.toml.
 DEFAULT_PRICES = {"cpu_hour": 0.04, "memory_gib_hour": 0.005, "gpu_hour": 2.5}
 # Short spellings users reach for first.
-_ENV_ALIASES = {"SLIPWAY_SERVER": ("server", "url"), "SLIPWAY_USER": ("identity", "user")}
+_ENV_ALIASES = {
+    "SLIPWAY_SERVER": ("server", "url"),
+    "SLIPWAY_USER": ("identity", "user"),
+    "SLIPWAY_PROJECT": ("project", "name"),
+}
+DEFAULT_PROJECT = "default"
 _SECRET_WORDS = re.compile(r"secret|password|passwd|token|key|credential", re.IGNORECASE)
 _SAFE_KEYS = {"endpoint_url", "region_name"}
 # [remotes.NAME] tables: where `slipway data push` and `pull` copy objects.
@@ -79,6 +86,7 @@ class Settings:
     server_host: str = "127.0.0.1"
     server_port: int = 8080
     user: str = "local"
+    project: str = DEFAULT_PROJECT  # [project] name, or $SLIPWAY_PROJECT
     sources: tuple[str, ...] = ()
     remotes: dict[str, Remote] = field(default_factory=dict)
     default_remote: str | None = None  # [data] remote, or $SLIPWAY_DATA_REMOTE
@@ -89,6 +97,10 @@ class Settings:
     @property
     def remote(self) -> bool:
         return bool(self.server_url)
+
+    def project_or(self, given: str | None) -> str:
+        """`given`, else the configured project: how every command picks its project."""
+        return given or self.project
 
     def with_overrides(self, **values: Any) -> Settings:
         return replace(self, **values)
@@ -125,6 +137,7 @@ class Settings:
             "server.url": mask_url(self.server_url) if self.server_url else "(embedded mode)",
             "server.listen": f"{self.server_host}:{self.server_port}",
             "identity.user": self.user,
+            "project.name": self.project,
             "cost.prices": ", ".join(f"{k}={v:g}" for k, v in self.prices.items())
             + f" {self.currency}",
             "pipelines.ray_address": self.ray_address or "(local cluster, or $RAY_ADDRESS)",
@@ -197,6 +210,7 @@ def load_settings(
         server_host=values.get(("server", "host"), "127.0.0.1"),
         server_port=values.get(("server", "port"), 8080),
         user=values.get(("identity", "user")) or _os_user(),
+        project=values.get(("project", "name")) or DEFAULT_PROJECT,
         sources=tuple(sources),
         remotes=remotes,
         default_remote=values.get(("data", "remote")) or None,
@@ -242,6 +256,11 @@ def _coerce(key: tuple[str, str], value: Any, source: str) -> Any:
         raise ConfigError(f"unknown setting '{'.'.join(key)}' in {source}; known: {_known()}")
     kind = _KEYS[key]
     label = ".".join(key)
+    if key == ("project", "name"):
+        try:
+            return check_name(str(value))
+        except ValueError as exc:
+            raise ConfigError(f"{label} ({source}): {exc}") from None
     if kind is int:
         try:
             number = int(value)

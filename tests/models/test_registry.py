@@ -21,15 +21,10 @@ from slipway.client._objects import ObjectsClient
 from slipway.context import Context, Principal
 from slipway.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from slipway.objects import Entry, Manifest
+from slipway.refs import check_alias, parse_model_ref
 from slipway.services.blobs.schemas import GcRequest
 from slipway.services.datasets.schemas import DatasetVersionCreate
-from slipway.services.registry.schemas import (
-    AliasSet,
-    ModelVersionCreate,
-    ModelVersionUpdate,
-    check_alias,
-    parse_model_ref,
-)
+from slipway.services.registry.schemas import AliasSet, ModelVersionCreate, ModelVersionUpdate
 from slipway.services.runs.schemas import LogBatch, RunCreate
 from slipway.store import audit
 from tests.conftest import clean_env, settings_for, start_server

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import pickle
 import subprocess
 import sys
@@ -36,19 +35,20 @@ from slipway.tracking._fluent import batcher_for
 
 
 @pytest.fixture
-def client(any_client: Client, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    # Autologged runs go to $SLIPWAY_PROJECT: a project of this test's own to count them in.
-    monkeypatch.setenv("SLIPWAY_PROJECT", f"autolog-{uuid.uuid4().hex[:8]}")
+def client(any_client: Client) -> Iterator[Client]:
+    # Autologged runs go to the configured project: one of this test's own to count them in.
+    settings = any_client.settings.with_overrides(project=f"autolog-{uuid.uuid4().hex[:8]}")
+    scoped = Client(any_client.backend, settings)
     try:
-        with sw.using(any_client):
-            yield any_client
+        with sw.using(scoped):
+            yield scoped
     finally:
         autolog(slipway.tracking._fluent, disable=True)
-        batcher_for(any_client).close()
+        batcher_for(scoped).close()
 
 
 def project_runs() -> list[Run]:
-    return sw.search_runs(project=os.environ["SLIPWAY_PROJECT"]).runs
+    return sw.search_runs(project=sw.current_client().settings.project).runs
 
 
 def load_model(folder: Path) -> Any:

@@ -47,7 +47,7 @@ def check(
 ) -> None:
     """Check each model's candidate against its gates; exit 1 if any rule fails."""
     from slipway.errors import Conflict, NotFound
-    from slipway.services.registry.schemas import parse_model_ref
+    from slipway.refs import parse_model_ref
 
     registry = client(ctx).models
     gates = registry.gates(gates_file)

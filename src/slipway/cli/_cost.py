@@ -34,7 +34,7 @@ def cost_report(
 
     since_ms = int(since.replace(tzinfo=UTC).timestamp() * 1000) if since else None
     report = client(ctx).call(
-        "cost_report", project=project_name(project), run_id=run_id, since=since_ms
+        "cost_report", project=project_name(ctx, project), run_id=run_id, since=since_ms
     )
     if as_json:
         click.echo(report.model_dump_json(indent=2))

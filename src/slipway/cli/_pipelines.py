@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from slipway.cli._common import client, console, stamp
+from slipway.cli._common import client, console, settings, stamp
 
 if TYPE_CHECKING:
     from slipway.services.pipeline_runs.schemas import PipelineRun
@@ -25,10 +25,8 @@ def parse_params(values: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
-def project_name(project: str | None) -> str:
-    import os
-
-    return project or os.environ.get("SLIPWAY_PROJECT") or "default"
+def project_name(ctx: click.Context, project: str | None) -> str:
+    return settings(ctx).project_or(project)
 
 
 def _echo(line: str) -> None:
@@ -79,7 +77,7 @@ def run(
         graph,
         executor=executor,
         cache=not no_cache,
-        project=project_name(project),
+        project=project_name(ctx, project),
         connect=lambda: client(ctx),
         helper=helper,
         echo=_echo,
@@ -115,7 +113,7 @@ def runs(
     from rich.table import Table
 
     page = client(ctx).call(
-        "list_pipeline_runs", project=project_name(project), pipeline=name, max_results=limit
+        "list_pipeline_runs", project=project_name(ctx, project), pipeline=name, max_results=limit
     )
     if as_json:
         for found in page.runs:

@@ -47,7 +47,7 @@ def schedule_add(
     found.build(**values)  # refuse a schedule whose graph cannot be built now
     made = client(ctx).call(
         "create_schedule",
-        project=project_name(project),
+        project=project_name(ctx, project),
         body=ScheduleCreate(
             name=name or found.name,
             pipeline=found.ref,
@@ -68,7 +68,7 @@ def schedule_list(ctx: click.Context, project: str | None) -> None:
     """List schedules with their last and next occurrence."""
     from rich.table import Table
 
-    found = client(ctx).call("list_schedules", project=project_name(project)).schedules
+    found = client(ctx).call("list_schedules", project=project_name(ctx, project)).schedules
     table = Table(
         "name", "pipeline", "cron (UTC)", "params", "executor", "missed", "state", "last", "next"
     )
@@ -92,7 +92,7 @@ def _set_paused(ctx: click.Context, name: str, project: str | None, paused: bool
 
     client(ctx).call(
         "update_schedule",
-        project=project_name(project),
+        project=project_name(ctx, project),
         name=name,
         body=ScheduleUpdate(paused=paused),
     )
@@ -123,7 +123,7 @@ def schedule_resume(ctx: click.Context, name: str, project: str | None) -> None:
 @click.pass_context
 def schedule_remove(ctx: click.Context, name: str, project: str | None) -> None:
     """Remove schedule NAME; the runs it started stay."""
-    client(ctx).call("delete_schedule", project=project_name(project), name=name)
+    client(ctx).call("delete_schedule", project=project_name(ctx, project), name=name)
     click.echo(f"removed schedule {name}")
 
 

@@ -47,20 +47,25 @@ class Client:
         return cls(EmbeddedBackend(Context.open(settings)), settings)
 
     @property
+    def settings(self) -> Settings:
+        """The settings this client was made from (an embedded backend's, else loaded)."""
+        if self._settings is None:
+            embedded = self.backend if isinstance(self.backend, EmbeddedBackend) else None
+            self._settings = embedded.ctx.settings if embedded else load_settings()
+        return self._settings
+
+    @property
     def datasets(self) -> DatasetsClient:
         """Data versioning in this workspace (made on first use)."""
         if self._datasets is None:
-            if self._settings is None:
-                embedded = self.backend if isinstance(self.backend, EmbeddedBackend) else None
-                self._settings = embedded.ctx.settings if embedded else load_settings()
-            self._datasets = DatasetsClient(self._settings, self.backend)
+            self._datasets = DatasetsClient(self.settings, self.backend)
         return self._datasets
 
     @property
     def models(self) -> ModelsClient:
         """The model registry: log, load, aliases (made on first use)."""
         if self._models is None:
-            self._models = ModelsClient(self.datasets.settings, self.backend, self.datasets)
+            self._models = ModelsClient(self.settings, self.backend, self.datasets)
         return self._models
 
     @property

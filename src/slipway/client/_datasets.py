@@ -55,7 +55,6 @@ if TYPE_CHECKING:
         VersionList,
     )
 
-DEFAULT_PROJECT = "default"
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
 _RECORD, _RECORD_BODY = (
     "create_dataset_version",
@@ -217,7 +216,7 @@ class DatasetsClient:
         previous = _pointer_if_any(target)  # first: the helper inherits the YAML module
         self._connect_soon()
         name = _dataset_name(name or (previous.name if previous else target.name), target)
-        project = project or (previous.project if previous else None) or _default_project()
+        project = self.settings.project_or(project or (previous.project if previous else None))
         if target.is_dir():
             # Where the helper could be forked, so can a second storing process.
             split = self._recorder is not None
@@ -356,7 +355,7 @@ class DatasetsClient:
         Files that differ are replaced (only once their content is verified); files the
         version lacks are removed. Unsaved changes stop it unless `force`.
         """
-        from slipway.services.datasets.schemas import parse_ref
+        from slipway.refs import parse_dataset_ref as parse_ref
 
         if ref is None:
             return [self._checkout(p, read_pointer(p), force) for p in self._pointers(paths)]
@@ -365,7 +364,7 @@ class DatasetsClient:
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
         matching = [p for p in find_pointers(self.root) if read_pointer(p).name == name]
-        project = read_pointer(matching[0]).project if matching else _default_project()
+        project = read_pointer(matching[0]).project if matching else self.settings.project
         version = self.get(ref, project=project)
         pointer_file = matching[0] if matching else pointer_path(self._inside(version.path))
         wanted = _pointer_of(cast("Recorded", version.model_dump(mode="json")))
@@ -382,23 +381,23 @@ class DatasetsClient:
     def get(self, ref: str, *, project: str | None = None) -> DatasetVersion:
         """Resolve NAME@vN, NAME@latest or NAME."""
         found = self.backend.call(
-            "get_dataset_version", project=project or _default_project(), ref=ref
+            "get_dataset_version", project=self.settings.project_or(project), ref=ref
         )
         return cast("DatasetVersion", found)
 
     def log(self, name: str, *, project: str | None = None) -> list[DatasetVersion]:
         found = self.backend.call(
-            "list_dataset_versions", project=project or _default_project(), name=name
+            "list_dataset_versions", project=self.settings.project_or(project), name=name
         )
         return cast("VersionList", found).versions
 
     def list_datasets(self, *, project: str | None = None) -> DatasetList:
-        found = self.backend.call("list_datasets", project=project or _default_project())
+        found = self.backend.call("list_datasets", project=self.settings.project_or(project))
         return cast("DatasetList", found)
 
     def diff(self, base: str, target: str, *, project: str | None = None) -> DatasetDiff:
         """What changed from `base` to `target` (NAME@vN each, or NAME@vN and vM)."""
-        from slipway.services.datasets.schemas import parse_ref
+        from slipway.refs import parse_dataset_ref as parse_ref
 
         try:
             name, _ = parse_ref(base)
@@ -406,7 +405,7 @@ class DatasetsClient:
             raise InvalidInput(str(exc)) from None
         found = self.backend.call(
             "diff_dataset_versions",
-            project=project or _default_project(),
+            project=self.settings.project_or(project),
             name=name,
             base=base,
             target=target,
@@ -415,7 +414,7 @@ class DatasetsClient:
 
     def profile(self, ref: str, *, project: str | None = None) -> DatasetProfile:
         found = self.backend.call(
-            "get_dataset_profile", project=project or _default_project(), ref=ref
+            "get_dataset_profile", project=self.settings.project_or(project), ref=ref
         )
         return cast("DatasetProfile", found)
 
@@ -551,10 +550,6 @@ def _dataset_name(name: str, target: Path) -> str:
             f"{name!r} cannot name a dataset (from {target.name}); pass --name with letters, "
             "digits, '.', '_' or '-'"
         ) from None
-
-
-def _default_project() -> str:
-    return os.environ.get("SLIPWAY_PROJECT") or DEFAULT_PROJECT
 
 
 def _is_table(name: str) -> bool:

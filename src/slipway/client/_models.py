@@ -9,7 +9,6 @@ scoring helpers are in `_model_evaluation`.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,8 +37,6 @@ if TYPE_CHECKING:
         RegisteredModel,
     )
 
-DEFAULT_PROJECT = "default"
-
 
 class ModelsClient:
     def __init__(
@@ -49,6 +46,9 @@ class ModelsClient:
         self.backend = backend
         self.datasets = datasets  # to evaluate on a dataset version by its ref
         self._objects: DataObjects | None = None
+
+    def _project(self, given: str | None) -> str:
+        return self.settings.project_or(given)
 
     @property
     def objects(self) -> DataObjects:
@@ -106,7 +106,10 @@ class ModelsClient:
             code_commit=code_commit,
         )
         found = self.backend.call(
-            "create_model_version", project=_project(project), name=name, body=request
+            "create_model_version",
+            project=self._project(project),
+            name=name,
+            body=request,
         )
         return cast("ModelVersion", found)
 
@@ -118,7 +121,7 @@ class ModelsClient:
 
         self.backend.call(
             "set_model_alias",
-            project=_project(project),
+            project=self._project(project),
             name=name,
             alias=alias,
             body=body(AliasSet, version=version, reason=reason),
@@ -126,7 +129,9 @@ class ModelsClient:
         return self.get_version(f"{name}@{alias}", project=project)
 
     def delete_alias(self, name: str, alias: str, *, project: str | None = None) -> None:
-        self.backend.call("delete_model_alias", project=_project(project), name=name, alias=alias)
+        self.backend.call(
+            "delete_model_alias", project=self._project(project), name=name, alias=alias
+        )
 
     def update(
         self,
@@ -149,7 +154,7 @@ class ModelsClient:
         )
         found = self.backend.call(
             "update_model_version",
-            project=_project(project),
+            project=self._project(project),
             name=name,
             version=version,
             body=request,
@@ -158,45 +163,54 @@ class ModelsClient:
 
     def archive(self, name: str, version: int, *, project: str | None = None) -> ModelVersion:
         found = self.backend.call(
-            "archive_model_version", project=_project(project), name=name, version=version
+            "archive_model_version",
+            project=self._project(project),
+            name=name,
+            version=version,
         )
         return cast("ModelVersion", found)
 
     def restore(self, name: str, version: int, *, project: str | None = None) -> ModelVersion:
         found = self.backend.call(
-            "restore_model_version", project=_project(project), name=name, version=version
+            "restore_model_version",
+            project=self._project(project),
+            name=name,
+            version=version,
         )
         return cast("ModelVersion", found)
 
     def delete_version(self, name: str, version: int, *, project: str | None = None) -> None:
         self.backend.call(
-            "delete_model_version", project=_project(project), name=name, version=version
+            "delete_model_version",
+            project=self._project(project),
+            name=name,
+            version=version,
         )
 
     def delete_model(self, name: str, *, project: str | None = None) -> None:
-        self.backend.call("delete_registered_model", project=_project(project), name=name)
+        self.backend.call("delete_registered_model", project=self._project(project), name=name)
 
     # -- reading -------------------------------------------------------------------------------
 
     def get_version(self, ref: str, *, project: str | None = None) -> ModelVersion:
         """Resolve NAME@vN, NAME@alias, NAME@latest or NAME."""
-        found = self.backend.call("get_model_version", project=_project(project), ref=ref)
+        found = self.backend.call("get_model_version", project=self._project(project), ref=ref)
         return cast("ModelVersion", found)
 
     def list_models(self, *, project: str | None = None) -> list[RegisteredModel]:
-        found = self.backend.call("list_registered_models", project=_project(project))
+        found = self.backend.call("list_registered_models", project=self._project(project))
         return list(found.models)
 
     def list_versions(self, name: str, *, project: str | None = None) -> list[ModelVersion]:
-        found = self.backend.call("list_model_versions", project=_project(project), name=name)
+        found = self.backend.call("list_model_versions", project=self._project(project), name=name)
         return list(found.versions)
 
     def alias_history(self, name: str, *, project: str | None = None) -> list[AliasChange]:
-        found = self.backend.call("list_alias_history", project=_project(project), name=name)
+        found = self.backend.call("list_alias_history", project=self._project(project), name=name)
         return list(found.changes)
 
     def lineage(self, ref: str, *, project: str | None = None) -> ModelLineage:
-        found = self.backend.call("get_model_lineage", project=_project(project), ref=ref)
+        found = self.backend.call("get_model_lineage", project=self._project(project), ref=ref)
         return cast("ModelLineage", found)
 
     def load(
@@ -262,7 +276,7 @@ class ModelsClient:
         return cast("Evaluation", found)
 
     def evaluations(self, ref: str, *, project: str | None = None) -> list[Evaluation]:
-        found = self.backend.call("list_model_evaluations", project=_project(project), ref=ref)
+        found = self.backend.call("list_model_evaluations", project=self._project(project), ref=ref)
         return list(found.evaluations)
 
     def package_path(self, version: ModelVersion) -> Path:
@@ -312,7 +326,7 @@ class ModelsClient:
     def card(self, ref: str, *, project: str | None = None) -> ModelCard:
         """Every fact a model card shows about version `ref`, in one call; render it with
         `slipway.models._card_render.to_markdown` or `to_html`."""
-        found = self.backend.call("get_model_card", project=_project(project), ref=ref)
+        found = self.backend.call("get_model_card", project=self._project(project), ref=ref)
         return cast("ModelCard", found)
 
     def set_card(
@@ -361,7 +375,7 @@ class ModelsClient:
 
         found = self.backend.call(
             "approve_model_version",
-            project=_project(project),
+            project=self._project(project),
             name=name,
             version=version,
             body=body(ApprovalCreate, note=note),
@@ -369,7 +383,7 @@ class ModelsClient:
         return cast("Approval", found)
 
     def approvals(self, ref: str, *, project: str | None = None) -> list[Approval]:
-        found = self.backend.call("list_model_approvals", project=_project(project), ref=ref)
+        found = self.backend.call("list_model_approvals", project=self._project(project), ref=ref)
         return list(found.approvals)
 
     def promote(
@@ -401,7 +415,7 @@ class ModelsClient:
         )
         found = self.backend.call(
             "promote_model_version",
-            project=_project(project),
+            project=self._project(project),
             name=name,
             version=version,
             body=request,
@@ -433,7 +447,7 @@ class ModelsClient:
 
     def promotions(self, ref: str, *, project: str | None = None) -> list[Promotion]:
         """How version `ref` went through the gates, newest first."""
-        found = self.backend.call("list_promotions", project=_project(project), ref=ref)
+        found = self.backend.call("list_promotions", project=self._project(project), ref=ref)
         return list(found.promotions)
 
     def gates(self, gates_file: str | Path | None = None) -> GatesFile:
@@ -454,7 +468,3 @@ class ModelsClient:
             return policy, "given"
         found = gates_file if isinstance(gates_file, GatesFile) else self.gates(gates_file)
         return found.policy(name), found.source
-
-
-def _project(project: str | None) -> str:
-    return project or os.environ.get("SLIPWAY_PROJECT") or DEFAULT_PROJECT

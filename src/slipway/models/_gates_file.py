@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from slipway.errors import InvalidInput
-from slipway.services.projects.schemas import check_name
+from slipway.refs import check_name
 from slipway.services.registry.gates import GatePolicy
 
 GATES_FILENAME = "slipway.gates.yaml"

@@ -4,13 +4,13 @@ retries with backoff, skips what a failure leaves unreachable, and records it al
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING
 
+from slipway.config import load_settings
 from slipway.errors import Conflict, InvalidInput
 from slipway.pipelines._execute import OUTPUT, StepResult, StepTask
 from slipway.pipelines._executors import Executor, make_executor
@@ -57,7 +57,8 @@ def run_graph(
     if executor not in ("local", "process", "ray"):
         raise InvalidInput(f"executor {executor!r} is not one of local, process, ray")
     link = Link(client, connect or _current_client, helper)
-    project = project or os.environ.get("SLIPWAY_PROJECT") or "default"
+    if project is None:
+        project = (client.settings if client is not None else load_settings()).project
     try:
         statics = {n.name: static_key(n, link, project) for n in graph.nodes}
         body = PipelineRunCreate(

@@ -9,7 +9,6 @@ parent started.
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,7 +26,6 @@ from slipway.services.projects.schemas import Project
 from slipway.services.runs.schemas import Artifact, ArtifactRecord, Run, RunPage
 from slipway.tracking._active_run import ActiveRun, download_artifact, record_bytes
 
-DEFAULT_PROJECT = "default"
 PACKAGES_ARTIFACT = "_slipway/requirements.txt"  # where capture puts the installed packages
 
 _current: ContextVar[Client | None] = ContextVar("slipway_client", default=None)
@@ -127,7 +125,8 @@ def start_run(
 ) -> ActiveRun:
     """Start a run and make it active; use it as a context manager to end it.
 
-    The project defaults to $SLIPWAY_PROJECT, else "default", and is created on first use.
+    The project defaults to the configured one ($SLIPWAY_PROJECT, [project] name in
+    slipway.toml, else "default") and is created on first use.
     `capture` records git state, command line, Python and packages; `system_metrics` samples
     CPU, memory and GPU use into `system.*` metrics.
     """
@@ -143,7 +142,7 @@ def start_run(
         # The package list is recorded with the run, in its create transaction.
         artifacts = [] if packages is None else [_packages_record(packages)]
         return client.runs.create(
-            project or os.environ.get("SLIPWAY_PROJECT") or DEFAULT_PROJECT,
+            client.settings.project_or(project),
             name=name,
             tags=all_tags,
             parent_run_id=parent.id if parent is not None else None,

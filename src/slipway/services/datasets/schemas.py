@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from slipway.services.projects.schemas import check_name, ms_to_datetime
+from slipway.refs import parse_dataset_ref
+from slipway.services.projects.schemas import ms_to_datetime
 
 MAX_MESSAGE = 10_000
 _HASH = r"^[0-9a-f]{64}$"
-# name, name@latest, name@v3 (or name@3)
-_REF = re.compile(r"^(?P<name>[^@\s]+)(?:@(?:v?(?P<version>[0-9]+)|(?P<latest>latest)))?$")
-
-
-def parse_ref(ref: str) -> tuple[str, int | None]:
-    """`train@v3` -> ("train", 3); `train` or `train@latest` -> ("train", None)."""
-    match = _REF.match(ref.strip()) if isinstance(ref, str) else None
-    if match is None:
-        raise ValueError(f"{ref!r} is not a dataset reference: use NAME, NAME@vN or NAME@latest")
-    name = check_name(match["name"])
-    return name, int(match["version"]) if match["version"] else None
 
 
 class PiiColumn(BaseModel):
@@ -109,7 +98,7 @@ class RunInput(BaseModel):
     @field_validator("dataset")
     @classmethod
     def _ref(cls, value: str) -> str:
-        parse_ref(value)
+        parse_dataset_ref(value)
         return value
 
 

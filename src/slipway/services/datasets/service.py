@@ -18,6 +18,8 @@ from sqlalchemy import Connection
 from slipway.context import Context
 from slipway.errors import InvalidInput, NotFound
 from slipway.operations import operation
+from slipway.refs import check_name
+from slipway.refs import parse_dataset_ref as parse_ref
 from slipway.services.datasets.diff import DatasetDiff, FileChanges, diff_manifests, diff_table
 from slipway.services.datasets.schemas import (
     Dataset,
@@ -30,9 +32,7 @@ from slipway.services.datasets.schemas import (
     VersionFile,
     VersionFiles,
     VersionList,
-    parse_ref,
 )
-from slipway.services.projects.schemas import check_name
 from slipway.services.projects.service import project_for
 from slipway.store import datasets as rows
 from slipway.store import runs as run_rows

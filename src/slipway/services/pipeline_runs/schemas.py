@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from slipway.services.projects.schemas import check_name, ms_to_datetime
+from slipway.refs import check_name
+from slipway.services.projects.schemas import ms_to_datetime
 
 Executor = Literal["local", "process", "ray"]
 RunStatus = Literal["running", "finished", "failed"]

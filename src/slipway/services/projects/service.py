@@ -9,7 +9,8 @@ from sqlalchemy import Connection
 from slipway.context import Context
 from slipway.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from slipway.operations import operation
-from slipway.services.projects.schemas import Project, ProjectCreate, ProjectPage, check_name
+from slipway.refs import check_name
+from slipway.services.projects.schemas import Project, ProjectCreate, ProjectPage
 from slipway.store import ProjectEntity
 from slipway.store import projects as rows
 

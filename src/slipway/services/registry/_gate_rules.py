@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from slipway.services.registry.schemas import parse_dataset_ref
+from slipway.refs import parse_dataset_ref
 
 if TYPE_CHECKING:
     from slipway.services.registry.gates import ApprovalRule, DataChecks, GatePolicy

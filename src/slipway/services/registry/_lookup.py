@@ -10,9 +10,9 @@ from sqlalchemy import Connection
 
 from slipway.context import Context
 from slipway.errors import Conflict, InvalidInput, NotFound
-from slipway.services.projects.schemas import check_name
+from slipway.refs import check_name, parse_model_ref
 from slipway.services.projects.service import project_for
-from slipway.services.registry.schemas import AliasChange, ModelVersion, parse_model_ref
+from slipway.services.registry.schemas import AliasChange, ModelVersion
 from slipway.store import model_registry as rows
 from slipway.store import projects as project_rows
 from slipway.store import runs as run_rows

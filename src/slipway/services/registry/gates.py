@@ -43,7 +43,8 @@ from pydantic import (
     model_validator,
 )
 
-from slipway.services.projects.schemas import check_name, ms_to_datetime
+from slipway.refs import check_alias, check_name, parse_dataset_ref
+from slipway.services.projects.schemas import ms_to_datetime
 from slipway.services.registry import _gate_rules as rules
 from slipway.services.registry._gate_rules import (
     HIGHER_IS_BETTER,
@@ -55,7 +56,7 @@ from slipway.services.registry._gate_rules import (
     TrainingData,
     same_data,
 )
-from slipway.services.registry.schemas import MAX_TEXT, check_alias, parse_dataset_ref
+from slipway.services.registry.schemas import MAX_TEXT
 
 __all__ = [
     "FORCE_NEEDS_REASON",

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from slipway.services.projects.schemas import check_name, ms_to_datetime
+from slipway.refs import parse_dataset_ref
+from slipway.services.projects.schemas import ms_to_datetime
 
 # The file of a model package that says what it holds (flavor, signature, environment).
 PACKAGE_META_FILE = "slipway-model.yaml"
@@ -24,59 +25,10 @@ _HASH = r"^[0-9a-f]{64}$"
 _RUN_ID = r"^[0-9a-f]{32}$"
 _COMMIT = re.compile(r"^[0-9a-fA-F]{7,64}$")
 
-ALIAS_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-_ALIAS = re.compile(ALIAS_PATTERN)
-ALIAS_RULE = "1-64 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
-_LOOKS_LIKE_VERSION = re.compile(r"^(?:[vV]?[0-9]+|[lL][aA][tT][eE][sS][tT])$")
-_VERSION = re.compile(r"^v?([0-9]+)$")
-_REF = re.compile(r"^(?P<name>[^@\s]+)(?:@(?P<tail>[^@\s]+))?$")
-# Dataset references as the data area reads them (NAME, NAME@latest, NAME@vN, NAME@N); the
-# data package is a sibling service, so its parser is not imported here.
-_DATASET_REF = re.compile(r"^(?P<name>[^@\s]+)(?:@(?:v?(?P<version>[0-9]+)|(?P<latest>latest)))?$")
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_\-. /:]{1,250}$")
 TAG_KEY_RULE = "1-250 characters: letters, digits, space, '_', '-', '.', '/', ':'"
 
 ModelStatus = Literal["active", "archived"]
-
-
-def check_alias(name: str) -> str:
-    """`name` if it can be an alias; ValueError saying why not otherwise."""
-    if not isinstance(name, str) or not _ALIAS.match(name):
-        raise ValueError(f"invalid alias {name!r}: {ALIAS_RULE}")
-    if _LOOKS_LIKE_VERSION.match(name):
-        raise ValueError(
-            f"invalid alias {name!r}: MODEL@{name} would read as a version; "
-            "use a word such as 'production' or 'champion'"
-        )
-    return name
-
-
-def parse_model_ref(ref: str) -> tuple[str, int | None, str | None]:
-    """`churn@v3` -> ("churn", 3, None); `churn@prod` -> ("churn", None, "prod");
-    `churn` or `churn@latest` -> ("churn", None, None)."""
-    match = _REF.match(ref.strip()) if isinstance(ref, str) else None
-    if match is None:
-        raise ValueError(
-            f"{ref!r} is not a model reference: use NAME, NAME@latest, NAME@vN or NAME@ALIAS"
-        )
-    name = check_name(match["name"])
-    tail = match["tail"]
-    if tail is None or tail == "latest":
-        return name, None, None
-    if number := _VERSION.match(tail):
-        version = int(number[1])
-        if version < 1:
-            raise ValueError(f"{ref!r}: versions are numbered from 1")
-        return name, version, None
-    return name, None, check_alias(tail)
-
-
-def parse_dataset_ref(ref: str) -> tuple[str, int | None]:
-    """`train@v3` -> ("train", 3); `train` or `train@latest` -> ("train", None)."""
-    match = _DATASET_REF.match(ref.strip()) if isinstance(ref, str) else None
-    if match is None:
-        raise ValueError(f"{ref!r} is not a dataset reference: use NAME@vN (or NAME@latest)")
-    return check_name(match["name"]), int(match["version"]) if match["version"] else None
 
 
 def check_tags(tags: dict[str, str]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from slipway.context import Context
 from slipway.errors import Conflict, IntegrityError, InvalidInput, NotFound
 from slipway.operations import operation
+from slipway.refs import check_alias, parse_dataset_ref
 from slipway.services.projects.service import project_for
 from slipway.services.registry._lookup import (
     alias_change_view,
@@ -42,8 +43,6 @@ from slipway.services.registry.schemas import (
     ModelVersionUpdate,
     RegisteredModel,
     RegisteredModelList,
-    check_alias,
-    parse_dataset_ref,
 )
 from slipway.store import datasets as dataset_rows
 from slipway.store import model_registry as rows

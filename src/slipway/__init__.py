@@ -13,9 +13,9 @@ from slipway._version import __version__
 
 _LAZY = {
     "Client": "slipway.client",
-    "connect": "slipway.tracking._fluent",
-    "current_client": "slipway.tracking._fluent",
-    "using": "slipway.tracking._fluent",
+    "connect": "slipway.client",
+    "current_client": "slipway.client",
+    "using": "slipway.client",
     "create_project": "slipway.tracking._fluent",
     "get_project": "slipway.tracking._fluent",
     "list_projects": "slipway.tracking._fluent",
@@ -92,16 +92,14 @@ __all__ = [
 
 if TYPE_CHECKING:
     from slipway import data, models
-    from slipway.client import Client
+    from slipway.client import Client, connect, current_client, using
     from slipway.config import Settings, load_settings
     from slipway.models._fluent import evaluate
     from slipway.pipelines import Dataset, pipeline, step
     from slipway.tracking._fluent import (
         active_run,
         autolog,
-        connect,
         create_project,
-        current_client,
         delete_project,
         delete_run,
         download_artifacts,
@@ -123,7 +121,6 @@ if TYPE_CHECKING:
         set_tag,
         set_tags,
         start_run,
-        using,
     )
 
 

@@ -13,13 +13,25 @@ from slipway._lazy import lazy_exports
 if TYPE_CHECKING:
     from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
     from slipway.client._client import Client
+    from slipway.client._current import connect, current_client, using
 
-__all__ = ["Backend", "Client", "EmbeddedBackend", "HttpBackend"]
+__all__ = [
+    "Backend",
+    "Client",
+    "EmbeddedBackend",
+    "HttpBackend",
+    "connect",
+    "current_client",
+    "using",
+]
 _WHERE = {
     "Backend": "slipway.client._backends",
     "EmbeddedBackend": "slipway.client._backends",
     "HttpBackend": "slipway.client._backends",
     "Client": "slipway.client._client",
+    "connect": "slipway.client._current",
+    "current_client": "slipway.client._current",
+    "using": "slipway.client._current",
 }
 
 __getattr__ = lazy_exports(__name__, _WHERE)

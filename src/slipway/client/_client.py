@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
 from slipway.client._batcher import Batcher
@@ -16,10 +17,27 @@ from slipway.client._runs import RunsClient
 from slipway.config import Settings, load_settings
 from slipway.context import Context
 from slipway.services.projects.schemas import Project, ProjectCreate, ProjectPage
+from slipway.services.runs.schemas import Run
+
+
+class OpenRun(Protocol):
+    """What the client knows of a run it holds open (the SDK's `ActiveRun`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def info(self) -> Run: ...
+
+    def end(self, status: str = "finished") -> Any: ...
 
 
 class Client:
-    """Operations as methods. `Client.from_settings()` picks embedded or remote mode."""
+    """Operations as methods. `Client.from_settings()` picks embedded or remote mode.
+
+    It also holds the runs started through it that are still open, innermost last: the
+    fluent SDK logs to the last one, and `sw.models.log_model` links to it.
+    """
 
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
         self.backend = backend
@@ -30,6 +48,7 @@ class Client:
         self._models: ModelsClient | None = None
         self._batcher: Batcher | None = None
         self._batcher_lock = threading.Lock()
+        self.open_runs: list[OpenRun] = []
 
     @property
     def batcher(self) -> Batcher:
@@ -103,6 +122,19 @@ class Client:
 
     def delete_project(self, name: str, *, force: bool = False) -> None:
         self.call("delete_project", project=name, force=force)
+
+    def active_run(self) -> OpenRun | None:
+        """The innermost open run, if any."""
+        return self.open_runs[-1] if self.open_runs else None
+
+    def end_runs(self, status: str = "finished") -> None:
+        """End every open run, innermost first (a run that fails to end is dropped)."""
+        while self.open_runs:
+            run = self.open_runs[-1]
+            with contextlib.suppress(Exception):  # ending the others matters more
+                run.end(status)
+            if self.open_runs and self.open_runs[-1] is run:
+                self.open_runs.pop()
 
     def close(self) -> None:
         with self._batcher_lock:

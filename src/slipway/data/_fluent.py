@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slipway.tracking._fluent import active_run, current_client
+from slipway.client import current_client
 
 if TYPE_CHECKING:
     import pyarrow
@@ -67,7 +67,7 @@ def log(name: str, *, project: str | None = None) -> list[DatasetVersion]:
 
 
 def _record_input(version: DatasetVersion) -> None:
-    run = active_run()
+    run = current_client().active_run()
     if run is None:
         return
     from slipway.services.datasets.schemas import RunInput

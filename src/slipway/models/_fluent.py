@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slipway.tracking._fluent import active_run, current_client
+from slipway.client import current_client
 
 if TYPE_CHECKING:
     from slipway.models._package import PackagedModel
@@ -48,7 +48,7 @@ def log_model(
     project: str | None = None,
 ) -> ModelVersion:
     """Package `model` (flavor detected unless given) and register it as `name`'s next version."""
-    run = active_run()
+    run = current_client().active_run()
     if run_id is None and run is not None:
         run_id = run.id
     if project is None and run is not None:

@@ -120,12 +120,13 @@ def resolve_step(task: StepTask) -> Step:
 def execute(task: StepTask, step: Step, client: Client) -> StepResult:
     """Run one attempt. Failures come back in the result, never raised: executors differ in
     how exceptions travel, a traceback string travels everywhere."""
+    from slipway.client import using
     from slipway.tracking import _fluent as sdk
 
     start = time.time_ns() // 1_000_000
     result = StepResult(task.node, task.attempt, start, start)
     meter = _Meter()
-    with sdk.using(client):
+    with using(client):
         try:
             run = sdk.start_run(
                 task.project,

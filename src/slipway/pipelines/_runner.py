@@ -415,6 +415,6 @@ def _now_ms() -> int:
 
 
 def _current_client() -> Client:
-    from slipway.tracking._fluent import current_client
+    from slipway.client import current_client
 
     return current_client()

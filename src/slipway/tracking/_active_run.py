@@ -66,6 +66,11 @@ class ActiveRun:
         self._ended = False
         self._sampler: Any = None
 
+    @property
+    def client(self) -> Client:
+        """The client this run logs through."""
+        return self._client
+
     def __repr__(self) -> str:
         return f"<ActiveRun {self.info.project}/{self.info.name} {self.id}>"
 

@@ -1,25 +1,20 @@
 """The fluent SDK (`import slipway as sw`): thin functions over an explicit `Client`.
 
-The client in use is held in a contextvar (`sw.using(client)` scopes one); otherwise a default
-is created lazily from settings on first use: embedded, or remote when SLIPWAY_SERVER is set.
-Active runs form one stack per process, as in MLflow, so a worker thread logs to the run its
-parent started.
+The client in use is `slipway.client.current_client()`: one scoped by `sw.using(client)`, else
+a default made from settings on first use (embedded, or remote when SLIPWAY_SERVER is set).
+Open runs are held by that client, innermost last, so a worker thread logs to the run its
+parent started, as in MLflow.
 """
 
 from __future__ import annotations
 
-import atexit
-import sys
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from slipway.client import Client
+from slipway.client import Client, current_client
 from slipway.client._batcher import Batcher
-from slipway.config import load_settings
+from slipway.client._current import remember_runs_of
 from slipway.errors import InvalidInput
 from slipway.services.blobs.schemas import StoredObject
 from slipway.services.projects.schemas import Project
@@ -28,67 +23,9 @@ from slipway.tracking._active_run import ActiveRun, download_artifact, record_by
 
 PACKAGES_ARTIFACT = "_slipway/requirements.txt"  # where capture puts the installed packages
 
-_current: ContextVar[Client | None] = ContextVar("slipway_client", default=None)
-_default: Client | None = None
-_lock = threading.Lock()
-_active: list[ActiveRun] = []
-
-
-def connect(server: str | None = None, *, workspace: str | Path | None = None) -> Client:
-    """Make (and return) the default client: remote if `server` is given, else embedded."""
-    global _default
-    settings = load_settings(Path(workspace) if workspace else None)
-    if server is not None:
-        settings = settings.with_overrides(server_url=server)
-    client = Client.from_settings(settings)
-    with _lock:
-        previous, _default = _default, client
-    if previous is not None:
-        _close_client(previous)
-    return client
-
-
-def current_client() -> Client:
-    """The client the fluent functions use."""
-    global _default
-    scoped = _current.get()
-    if scoped is not None:
-        return scoped
-    with _lock:
-        if _default is None:
-            _default = Client.from_settings()
-        return _default
-
-
-@contextmanager
-def using(scoped: Client) -> Iterator[Client]:
-    """Use `scoped` for fluent calls inside the block (this thread / task only)."""
-    token = _current.set(scoped)
-    try:
-        yield scoped
-    finally:
-        _current.reset(token)
-
 
 def batcher_for(client: Client) -> Batcher:
     return client.batcher
-
-
-def _close_client(client: Client) -> None:
-    client.close()
-
-
-@atexit.register
-def _at_exit() -> None:
-    # Runs left open end like a script does: finished, or failed after an uncaught exception.
-    status = "failed" if getattr(sys, "last_value", None) is not None else "finished"
-    while _active:
-        try:
-            _active[-1].end(status)
-        except Exception:
-            _active.pop()
-    if _default is not None:
-        _default.close()
 
 
 # -- projects ------------------------------------------------------------------------------
@@ -131,7 +68,7 @@ def start_run(
     CPU, memory and GPU use into `system.*` metrics.
     """
     client = current_client()
-    parent = _active[-1] if _active else None
+    parent = cast("ActiveRun | None", client.active_run())
     if parent is not None and not nested:
         raise InvalidInput(
             f"run {parent.id} is already active; end it first or pass nested=True for a child run"
@@ -168,7 +105,8 @@ def start_run(
             interval_s=system_metrics_interval_s,
         )
         run._sampler.start()
-    _active.append(run)
+    client.open_runs.append(run)
+    remember_runs_of(client)
     return run
 
 
@@ -177,22 +115,24 @@ def _packages_record(stored: StoredObject) -> ArtifactRecord:
 
 
 def _forget(run: ActiveRun) -> None:
-    if run in _active:
-        _active.remove(run)
+    if run in run.client.open_runs:
+        run.client.open_runs.remove(run)
 
 
 def active_run() -> ActiveRun | None:
-    return _active[-1] if _active else None
+    return cast("ActiveRun | None", current_client().active_run())
 
 
 def _require_active() -> ActiveRun:
-    if not _active:
+    run = active_run()
+    if run is None:
         raise InvalidInput("no active run: call sw.start_run() first")
-    return _active[-1]
+    return run
 
 
 def end_run(status: str = "finished") -> Run | None:
-    return _active[-1].end(status) if _active else None
+    run = active_run()
+    return run.end(status) if run is not None else None
 
 
 def log_param(key: str, value: Any) -> None:

@@ -1,4 +1,4 @@
-"""The HTTP transports under the remote client: kept-alive connections, proxies, failures."""
+"""The remote client over HTTP: kept-alive connections, proxies, failures."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 
 from slipway.client import HttpBackend
-from slipway.client._http import DirectTransport, HttpxTransport, transport_for
 from slipway.errors import Unavailable
 
 
@@ -62,17 +61,23 @@ def url_of(server: Server, path: str = "") -> str:
     return f"http://{host!s}:{port}{path}"
 
 
-def test_plain_http_goes_direct_and_a_proxy_from_the_environment_goes_through_httpx(
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_proxy_from_the_environment_is_used_unless_no_proxy_names_the_server(
+    server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The test server plays the proxy: a proxied request names the whole URL in its target.
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
-    assert isinstance(transport_for("http://10.1.2.3:8080", 5), DirectTransport)
-    assert isinstance(transport_for("https://slipway.example.com", 5), HttpxTransport)
-    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example.com:3128")
-    assert isinstance(transport_for("http://10.1.2.3:8080", 5), HttpxTransport)
-    monkeypatch.setenv("NO_PROXY", "10.1.2.3")
-    assert isinstance(transport_for("http://10.1.2.3:8080", 5), DirectTransport)
+    monkeypatch.setenv("HTTP_PROXY", url_of(server))
+    backend = HttpBackend("http://slipway.invalid:8080")
+    backend.call("missing_objects", body=_hashes())
+    backend.close()
+    assert Handler.seen[-1][1] == "http://slipway.invalid:8080/objects/missing"
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    direct = HttpBackend(url_of(server))
+    direct.call("missing_objects", body=_hashes())
+    direct.close()
+    assert Handler.seen[-1][1] == "/objects/missing"
 
 
 def test_requests_share_one_kept_alive_connection(server: Server) -> None:

@@ -1,21 +1,25 @@
-"""How a client reaches operations: in-process (embedded) or over HTTP (remote)."""
+"""How a client reaches operations: in-process (embedded) or over HTTP (remote, with httpx:
+kept-alive connections, proxies from the environment, TLS with certifi)."""
 
 from __future__ import annotations
 
 import json
 import tempfile
 from collections.abc import Iterator
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, TypeAdapter
 
-from slipway.client._http import Answer, TransportFailure, transport_for
+from slipway._version import __version__
 from slipway.config import mask_url
 from slipway.context import Context
 from slipway.errors import SlipwayError, Unavailable, from_name
 from slipway.operations import get, invoke
 from slipway.services import catalog
+
+if TYPE_CHECKING:
+    import httpx
 
 # Every operation registers on import: the backends look them up by name.
 _SERVICES = catalog.SERVICE_MODULES
@@ -44,11 +48,17 @@ class HttpBackend:
     """Calls a `slipway server`; answers and errors come back as the same types as embedded."""
 
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+        import httpx  # here: an embedded client never needs it
+
         self.base_url = base_url.rstrip("/")
-        self._transport = transport_for(self.base_url, timeout)
+        self._http = httpx.Client(
+            base_url=self.base_url, timeout=timeout, headers={"User-Agent": USER_AGENT}
+        )
         self._adapters: dict[str, TypeAdapter[Any]] = {}
 
     def call(self, name: str, /, **arguments: Any) -> Any:
+        import httpx
+
         op = get(name)
         target = op.path.format(
             **{p.name: quote(str(arguments[p.name]), safe="") for p in op.param("path")}
@@ -62,20 +72,20 @@ class HttpBackend:
             target = f"{target}?{urlencode(query)}"
         body = next((arguments[p.name] for p in op.param("body") if p.name in arguments), None)
         blob = next((arguments[p.name] for p in op.param("blob") if p.name in arguments), None)
+        request = self._http.build_request(
+            op.method,
+            target,
+            content=_chunks(blob) if blob is not None else _json(body),
+            headers=_BLOB if blob is not None else _JSON if body is not None else None,
+        )
         try:
-            answer = self._transport.send(
-                op.method,
-                target,
-                content=_chunks(blob) if blob is not None else _json(body),
-                headers=_BLOB if blob is not None else _JSON if body is not None else {},
-                stream=op.streams,
-            )
+            answer = self._http.send(request, stream=op.streams)
             if op.streams:
                 return _download(answer)
             data = answer.read()
-        except TransportFailure as exc:
+        except httpx.TransportError as exc:
             raise Unavailable(
-                f"cannot reach the Slipway server at {mask_url(self.base_url)}: {exc}"
+                f"cannot reach the Slipway server at {mask_url(self.base_url)}: {_reason(exc)}"
             ) from None
         if answer.status_code >= 400:
             raise _error_from(answer.status_code, data)
@@ -87,9 +97,10 @@ class HttpBackend:
         return adapter.validate_json(data)
 
     def close(self) -> None:
-        self._transport.close()
+        self._http.close()
 
 
+USER_AGENT = f"slipway/{__version__}"
 _JSON = {"content-type": "application/json"}
 _BLOB = {"content-type": "application/octet-stream"}
 CHUNK = 1 << 20
@@ -110,7 +121,7 @@ def _chunks(reader: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def _download(answer: Answer) -> BinaryIO:
+def _download(answer: httpx.Response) -> BinaryIO:
     """Spool a streamed answer to a temporary file (constant memory) and hand it back."""
     try:
         if answer.status_code >= 400:
@@ -122,6 +133,10 @@ def _download(answer: Answer) -> BinaryIO:
         return spool  # type: ignore[return-value]
     finally:
         answer.close()
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def _query_value(value: Any) -> Any:

@@ -7,9 +7,16 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: install demo test lint services bench clean
 
+# torch goes in first, alone: pip then takes the CPU build where one is offered (this machine's
+# find-links folder has torch-2.13.0+cpu). Installed together with everything else, the
+# resolver backtracks (over s3fs/aiobotocore/boto3) and, on the way, trades the +cpu wheel for
+# PyPI's torch 2.13.0 with 2.7 GB of nvidia-* CUDA wheels. The pin matches pyproject's [test].
+TORCH := torch==2.13.0
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q '$(TORCH)'
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 

@@ -19,6 +19,27 @@ from slipway.client import Client, EmbeddedBackend, HttpBackend
 from slipway.config import Settings, load_settings
 from slipway.context import Context
 
+# -- markers --------------------------------------------------------------------------------
+
+_NEEDS = {
+    "postgres": {"pg_server", "pg_url"},
+    "s3": {"moto_endpoint", "s3_bucket", "s3_options"},
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the services it reaches through its fixtures, however indirectly
+    (`-m "not postgres"` runs without PostgreSQL): a fixture it names, or the parameter of
+    one it uses (`metadata_url`'s "postgres", `objects_location`'s "s3")."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        chosen = {str(v) for v in callspec.params.values()} if callspec is not None else set()
+        for marker, fixtures in _NEEDS.items():
+            if names & fixtures or any(marker in value for value in chosen):
+                item.add_marker(getattr(pytest.mark, marker))
+
+
 PG_ADMIN_URL = os.environ.get(
     "SLIPWAY_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

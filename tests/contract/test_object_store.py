@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from pathlib import Path
 
 import blake3
 import pytest
 
-from slipway.errors import ConfigError, IntegrityError, InvalidInput, NotFound
+from slipway.errors import ConfigError, IntegrityError, InvalidInput, NotFound, Unavailable
 from slipway.objects import LinkMode, ObjectStore
 from slipway.objects._hashing import key_of
 
@@ -160,6 +161,26 @@ def test_temporaries_are_never_listed(store: ObjectStore) -> None:
 
 def test_ping_proves_the_store_is_writable(store: ObjectStore) -> None:
     store.ping()
+    info = store.put_bytes(b"written after the ping")
+    assert list(store.iter_hashes()) == [info.hash]  # the probe left nothing behind
+
+
+def test_ping_fails_on_a_local_store_that_cannot_be_written(tmp_path: Path) -> None:
+    root = tmp_path / "objects"
+    store = ObjectStore.from_url(f"file://{root}")
+    # Taken away after the store was opened (a full or unmounted disk, a mistaken cleanup).
+    # Tests run as root, so a read-only mode would not stop the write: a file takes its place.
+    shutil.rmtree(root / "tmp")
+    (root / "tmp").write_text("a file where the store keeps its temporary files")
+    with pytest.raises(Unavailable, match=f"cannot write to the object store .*{root}"):
+        store.ping()
+
+
+@pytest.mark.s3
+def test_ping_fails_on_a_bucket_that_does_not_exist(s3_options: dict[str, object]) -> None:
+    store = ObjectStore.from_url("s3://no-such-bucket-for-slipway/objects", s3_options)
+    with pytest.raises(Unavailable, match="cannot write to the object store s3://no-such-bucket"):
+        store.ping()
 
 
 def test_unknown_scheme_is_a_config_error() -> None:

@@ -29,7 +29,7 @@ def server(ctx: click.Context, host: str | None, port: int | None, log_level: st
 
 @click.group()
 def db() -> None:
-    """Metadata database schema: current revision, upgrade."""
+    """Metadata database schema: current, upgrade."""
 
 
 @db.command()

@@ -31,7 +31,7 @@ SUMMARIES = {
     "init": "Create a workspace (.slipway/) in this folder.",
     "doctor": "Check the configured stores and show the settings.",
     "server": "Serve the REST API.",
-    "db": "Metadata database schema: current revision, upgrade.",
+    "db": "Metadata database schema: current, upgrade.",
     "projects": "Create, list, show and delete projects.",
     "runs": "List, show, compare, delete and reproduce runs.",
     "data": "Version datasets: add, status, checkout, diff, push, pull, gc, remotes.",
@@ -73,7 +73,7 @@ class LazyGroup(click.Group):
 )
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, workspace: str | None) -> None:
-    """Slipway: version data and models, track runs, deploy and monitor, in one tool."""
+    """Slipway: track runs, version data and models, gate promotions, run pipelines."""
     ctx.obj = {"debug": debug, "workspace": workspace}
 
 

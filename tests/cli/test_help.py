@@ -42,7 +42,7 @@ def test_every_command_shows_its_help(path: tuple[str, ...]) -> None:
 def test_the_summaries_name_only_subcommands_that_exist() -> None:
     for name, summary in SUMMARIES.items():
         command = cli.get_command(click.Context(cli), name)
-        if not isinstance(command, click.Group):
+        if not isinstance(command, click.Group) or ":" not in summary:
             continue
         # "Version datasets: add, status, checkout, ..." names verbs of the group.
         verbs = re.split(r",\s*", summary.partition(":")[2].strip(" ."))

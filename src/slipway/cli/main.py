@@ -34,7 +34,7 @@ SUMMARIES = {
     "db": "Metadata database schema: current, upgrade.",
     "projects": "Create, list, show and delete projects.",
     "runs": "List, show, compare, delete and reproduce runs.",
-    "data": "Version datasets: add, status, checkout, diff, push, pull, gc, remotes.",
+    "data": "Version datasets: add, status, checkout, diff, push, pull, gc, remote.",
     "model": "Model registry: list, versions, show, alias, history, archive, delete, lineage.",
     "check": "Check every model's promotion gates (slipway.gates.yaml), for CI.",
     "ci": "Write a CI workflow that runs `slipway check`.",

@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py [--quick] [--cases a,b] [--write-readme]
 
 Exits non-zero only when a measurement could not be taken; a missed target is reported,
-not an error. Work files live in bench/.work/ and are removed at the end.
+not an error. Work files live in a folder of this run's own under bench/.work/ (two runs never
+share or remove each other's files) and are removed at the end.
 """
 
 from __future__ import annotations
@@ -79,11 +80,11 @@ def select(parser: argparse.ArgumentParser, names: str | None) -> list[Case]:
     return [CASES[n] for n in wanted]
 
 
-def run_cases(cases: list[Case], quick: bool) -> Outcome:
+def run_cases(cases: list[Case], quick: bool, work: Path) -> Outcome:
     outcome = Outcome()
     for case in cases:
         print(f"== {case.name}: {case.summary}", flush=True)
-        options = Options(quick=quick, work=WORK / case.name)
+        options = Options(quick=quick, work=work / case.name)
         start = time.perf_counter()
         try:
             preflight(case, options)
@@ -103,6 +104,16 @@ def run_cases(cases: list[Case], quick: bool) -> Outcome:
         outcome.seconds[case.name] = time.perf_counter() - start
         print(f"   done in {outcome.seconds[case.name]:.1f} s", flush=True)
     return outcome
+
+
+def remove_leftovers() -> None:
+    """Remove the folders of interrupted runs (their process is gone); others' stay."""
+    if not WORK.is_dir():
+        return
+    for folder in WORK.glob("run-*"):
+        pid = folder.name.removeprefix("run-")
+        if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def preflight(case: Case, options: Options) -> None:
@@ -240,15 +251,16 @@ def write_readme(text: str) -> None:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
-    shutil.rmtree(WORK, ignore_errors=True)  # leftovers of an interrupted run
+    work = WORK / f"run-{os.getpid()}"
+    remove_leftovers()
     # Slipway is installed editable: compile its modules once, as a wheel install does (the
     # anchors' wheels come compiled), or with PYTHONDONTWRITEBYTECODE set every command
     # compiles them again.
     subprocess.run([SLIPWAY_BIN / "python", "-m", "compileall", "-q", REPO / "src"], check=True)
     try:
-        outcome = run_cases(args.selected, args.quick)
+        outcome = run_cases(args.selected, args.quick, work)
     finally:
-        shutil.rmtree(WORK, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     text = report(outcome, args, time.perf_counter() - start)
     print("\n" + text)
     if args.write_readme:

@@ -62,7 +62,7 @@ def test_operation_signatures_are_checked_at_definition() -> None:
 def test_mutations_write_audit_events(ctx: Context) -> None:
     invoke(ctx, "create_project", body=ProjectCreate(name="churn", description="d"))
     invoke(ctx, "get_project", project="churn")  # reads are not audited
-    with pytest.raises(AlreadyExists):
+    with pytest.raises(AlreadyExists, match="churn"):
         invoke(ctx, "create_project", body=ProjectCreate(name="churn"))
     invoke(ctx, "delete_project", project="churn")
     recorded = events(ctx)

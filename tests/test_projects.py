@@ -78,5 +78,5 @@ def test_deleting_a_project_that_holds_runs_needs_force(
         any_client.delete_project("busy")
     assert any_client.get_project("busy") == project
     any_client.delete_project("busy", force=True)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="project 'busy' does not exist"):
         any_client.get_project("busy")

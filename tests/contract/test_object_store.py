@@ -83,7 +83,7 @@ def test_corrupted_object_never_reaches_the_workspace(store: ObjectStore, tmp_pa
     dest.parent.mkdir()
     dest.write_bytes(b"what the user has now")
     corrupt(store, info.hash, b"rotten bytes")
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match=f"object {info.hash} .* is corrupt"):
         store.get_file(info.hash, dest)
     assert dest.read_bytes() == b"what the user has now"
     assert [p.name for p in dest.parent.iterdir()] == ["data.csv"]  # no temporaries left
@@ -96,7 +96,7 @@ def test_malformed_hashes_are_refused(store: ObjectStore, bad: str) -> None:
 
 
 def test_missing_object_is_not_found(store: ObjectStore) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="object .* is not in "):
         store.read_bytes("0" * 64)
 
 
@@ -282,7 +282,7 @@ def test_a_corrupted_pack_fails_the_read_of_the_damaged_object(
         fresh.read_bytes(infos[1].hash)
     target = tmp_path / "out.bin"
     target.write_bytes(b"keep me")
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match=f"object {infos[1].hash} .*corrupt"):
         fresh.get_file(infos[1].hash, target)
     assert target.read_bytes() == b"keep me"
 
@@ -343,7 +343,7 @@ def test_every_unsafe_manifest_path_is_refused_on_read(bad: str) -> None:
     with pytest.raises(IntegrityError, match="not a valid directory manifest"):
         Manifest.from_bytes(json.dumps(body).encode(), "f" * 64)
     body = {"empty_dirs": [bad], "entries": [good], "format": "slipway.manifest/1"}
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="not a valid directory manifest"):
         Manifest.from_bytes(json.dumps(body).encode(), "f" * 64)
 
 
@@ -391,5 +391,5 @@ def test_a_written_manifest_is_remembered_but_reads_check_the_stored_bytes(
     assert store.written_manifest(digests[0]) is None  # only the latest few are kept
     corrupt(store, digests[-1], b"not a manifest")
     assert store.written_manifest(digests[-1]) == manifests[-1]
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match=f"object {digests[-1]} .*"):
         store.read_manifest(digests[-1])  # a read goes to the store and sees the damage

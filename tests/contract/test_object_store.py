@@ -96,7 +96,7 @@ def test_malformed_hashes_are_refused(store: ObjectStore, bad: str) -> None:
 
 
 def test_missing_object_is_not_found(store: ObjectStore) -> None:
-    with pytest.raises(NotFound, match="object .* is not in "):
+    with pytest.raises(NotFound, match=r"object .* is not in "):
         store.read_bytes("0" * 64)
 
 

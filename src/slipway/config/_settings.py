@@ -1,26 +1,20 @@
-"""Settings: defaults, then `slipway.toml` in the workspace, then `SLIPWAY_*` variables, then flags.
-
-Nothing here runs at import time; adapters build `Settings` at the edge and pass them down.
-"""
+"""Settings: defaults, then slipway.toml, then `SLIPWAY_*` variables, then flags."""
 
 from __future__ import annotations
 
 import getpass
 import json
 import os
-import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from slipway.errors import AlreadyExists, ConfigError
+from slipway.config._files import CONFIG_FILENAME, WORKSPACE_DIRNAME, load_toml
+from slipway.config._remotes import REMOTES_SECTION, Remote, read_remotes
+from slipway.config._urls import mask_options, mask_url, resolve_database_url, resolve_objects_url
+from slipway.errors import ConfigError
 from slipway.refs import check_name
-
-WORKSPACE_DIRNAME = ".slipway"
-CONFIG_FILENAME = "slipway.toml"
 
 # (section, key) -> type. Every key can be overridden by SLIPWAY_<SECTION>_<KEY>.
 _KEYS: dict[tuple[str, str], type] = {
@@ -40,38 +34,22 @@ _KEYS: dict[tuple[str, str], type] = {
     ("cost", "currency"): str,
     ("pipelines", "ray_address"): str,  # an existing cluster (ray://host:10001); else local
 }
+
+
 # Roughly on-demand cloud prices (a general-purpose vCPU, its memory, one data-centre GPU);
 # set your own under [cost] in slipway.toml.
 DEFAULT_PRICES = {"cpu_hour": 0.04, "memory_gib_hour": 0.005, "gpu_hour": 2.5}
+
+
 # Short spellings users reach for first.
 _ENV_ALIASES = {
     "SLIPWAY_SERVER": ("server", "url"),
     "SLIPWAY_USER": ("identity", "user"),
     "SLIPWAY_PROJECT": ("project", "name"),
 }
+
+
 DEFAULT_PROJECT = "default"
-_SECRET_WORDS = re.compile(r"secret|password|passwd|token|key|credential", re.IGNORECASE)
-_SAFE_KEYS = {"endpoint_url", "region_name"}
-# [remotes.NAME] tables: where `slipway data push` and `pull` copy objects.
-REMOTES_SECTION = "remotes"
-_REMOTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
-_NOT_TABLES = f"'{REMOTES_SECTION}' must hold [{REMOTES_SECTION}.NAME] tables"
-_HEADER = "# Slipway workspace settings; SLIPWAY_* variables override them.\n"
-
-
-@dataclass(frozen=True)
-class Remote:
-    """A named object store that data is pushed to and pulled from (an fsspec URL)."""
-
-    name: str
-    url: str  # a relative file:// path is made absolute against the workspace's folder
-    options: dict[str, Any] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        options = mask_options(self.options)
-        shown = f" {json.dumps(options, sort_keys=True)}" if options else ""
-        return f"{mask_url(self.url)}{shown}"
 
 
 @dataclass(frozen=True)
@@ -190,8 +168,8 @@ def load_settings(
     root = workspace.parent
     config_file = workspace / CONFIG_FILENAME
     if config_file.is_file():
-        data = _load_toml(config_file)
-        remotes = _read_remotes(data.pop(REMOTES_SECTION, {}), root, str(config_file))
+        data = load_toml(config_file)
+        remotes = read_remotes(data.pop(REMOTES_SECTION, {}), root, str(config_file))
         values.update(_read_config(data, config_file))
         sources.append(str(config_file))
     from_env = _read_env(env)
@@ -220,13 +198,6 @@ def load_settings(
         currency=values.get(("cost", "currency")) or "USD",
         ray_address=values.get(("pipelines", "ray_address")) or None,
     )
-
-
-def _load_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
 
 
 def _read_config(data: dict[str, Any], path: Path) -> dict[tuple[str, str], Any]:
@@ -293,192 +264,6 @@ def _coerce(key: tuple[str, str], value: Any, source: str) -> Any:
 
 def _known() -> str:
     return ", ".join([*(".".join(k) for k in _KEYS), f"{REMOTES_SECTION}.NAME"])
-
-
-def _read_remotes(section: Any, root: Path, source: str) -> dict[str, Remote]:
-    if not isinstance(section, dict):
-        raise ConfigError(
-            f"{source}: '{REMOTES_SECTION}' must hold [{REMOTES_SECTION}.NAME] tables"
-        )
-    remotes: dict[str, Remote] = {}
-    for name, entry in section.items():
-        label = f"{REMOTES_SECTION}.{name}"
-        check_remote_name(name)
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-            raise ConfigError(f'{label} must have url = "scheme://..." ({source})')
-        unknown = set(entry) - {"url", "options"}
-        if unknown:
-            raise ConfigError(
-                f"unknown setting {label}.{sorted(unknown)[0]} in {source}; known: url, options"
-            )
-        options = entry.get("options", {})
-        if not isinstance(options, dict):
-            raise ConfigError(f"{label}.options must be a table, got {options!r} ({source})")
-        url = resolve_remote_url(entry["url"], root, label=label)
-        remotes[name] = Remote(name, url, dict(options))
-    return remotes
-
-
-def check_remote_name(name: str) -> str:
-    if not isinstance(name, str) or not _REMOTE_NAME.match(name):
-        raise ConfigError(
-            f"{name!r} cannot name a remote: use up to 64 letters, digits, '.', '_' or '-'"
-        )
-    return name
-
-
-def resolve_remote_url(url: str, root: Path, *, label: str = "remote url") -> str:
-    """Check a remote's URL; make a relative `file://` path absolute against `root`."""
-    text = url.strip() if isinstance(url, str) else ""
-    scheme, sep, rest = text.partition("://")
-    if (
-        not sep
-        or not _SCHEME.match(scheme)
-        or not rest.strip("/")
-        or any(c.isspace() for c in text)
-    ):
-        raise ConfigError(
-            f"{label} {mask_url(text)!r} is not a URL; use e.g. s3://bucket/prefix or "
-            "file:///absolute/folder (file://relative/folder is relative to the workspace's folder)"
-        )
-    if scheme == "file":
-        path = Path(rest).expanduser()
-        return "file://" + os.path.normpath(path if path.is_absolute() else root / path)
-    return text
-
-
-def write_remote(
-    workspace: Path,
-    name: str,
-    url: str,
-    options: Mapping[str, Any] | None = None,
-    *,
-    default: bool = False,
-) -> bool:
-    """Add [remotes.NAME] to the workspace's slipway.toml; True if it became the default.
-
-    The URL is written as given (a relative file:// path stays relative, so the file can be
-    committed); the first remote added becomes the default.
-    """
-    config_file = _config_file(workspace)
-    check_remote_name(name)
-    resolve_remote_url(url, workspace.parent, label=f"{REMOTES_SECTION}.{name}.url")
-    data = _load_toml(config_file)
-    remotes = data.setdefault(REMOTES_SECTION, {})
-    if not isinstance(remotes, dict):
-        raise ConfigError(
-            f"{config_file}: '{REMOTES_SECTION}' must hold [{REMOTES_SECTION}.NAME] tables"
-        )
-    if name in remotes:
-        raise AlreadyExists(
-            f"remote {name!r} already exists; `slipway data remote remove {name}` first"
-        )
-    entry: dict[str, Any] = {"url": url.strip()}
-    if options:
-        entry["options"] = dict(options)
-    remotes[name] = entry
-    section = data.setdefault("data", {})
-    made_default = default or not section.get("remote") or len(remotes) == 1
-    if made_default:
-        section["remote"] = name
-    _write_toml(config_file, data)
-    return made_default
-
-
-def delete_remote(workspace: Path, name: str) -> None:
-    """Remove [remotes.NAME] (and [data] remote if it named it) from slipway.toml."""
-    config_file = _config_file(workspace)
-    data = _load_toml(config_file)
-    remotes = data.get(REMOTES_SECTION)
-    if not isinstance(remotes, dict) or name not in remotes:
-        known = ", ".join(sorted(remotes)) if isinstance(remotes, dict) and remotes else "none"
-        raise ConfigError(f"no data remote named {name!r} in {config_file} (configured: {known})")
-    del remotes[name]
-    if not remotes:
-        del data[REMOTES_SECTION]
-    section = data.get("data")
-    if isinstance(section, dict) and section.get("remote") == name:
-        del section["remote"]
-        if not section:
-            del data["data"]
-    _write_toml(config_file, data)
-
-
-def _config_file(workspace: Path) -> Path:
-    config_file = workspace / CONFIG_FILENAME
-    if not config_file.is_file():
-        raise ConfigError(f"no workspace at {workspace}; `slipway init` creates one")
-    return config_file
-
-
-def _write_toml(path: Path, data: dict[str, Any]) -> None:
-    """Rewrite the file atomically, keeping its leading comment lines (TOML writers drop them)."""
-    import tomli_w
-
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    header = "".join(line for line in _leading_comments(lines)) or _HEADER
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(header + tomli_w.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _leading_comments(lines: list[str]) -> list[str]:
-    kept = []
-    for line in lines:
-        if not line.startswith("#"):
-            break
-        kept.append(line if line.endswith("\n") else line + "\n")
-    return kept
-
-
-def resolve_database_url(url: str, root: Path) -> str:
-    """Make a relative SQLite path absolute against the folder that holds the workspace."""
-    if not url:
-        raise ConfigError("metadata.url is empty; set it to e.g. sqlite:///.slipway/slipway.db")
-    prefix = "sqlite:///"
-    if url.startswith(prefix):
-        raw = url[len(prefix) :]
-        path, _, query = raw.partition("?")
-        if path and not path.startswith("/") and path != ":memory:":
-            path = str(root / path)
-        return prefix + path + (f"?{query}" if query else "")
-    return url
-
-
-def resolve_objects_url(url: str, root: Path) -> str:
-    """Make a relative `file://` (or bare path) object store location absolute."""
-    if not url:
-        raise ConfigError("objects.url is empty; set it to e.g. file://.slipway/objects")
-    if "://" not in url:
-        path = Path(url).expanduser()
-        return "file://" + str(path if path.is_absolute() else root / path)
-    if url.startswith("file://"):
-        path = Path(url[len("file://") :]).expanduser()
-        return "file://" + str(path if path.is_absolute() else root / path)
-    return url
-
-
-def mask_url(url: str) -> str:
-    """Hide the password in `scheme://user:password@host/...`."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
-def mask_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options with secret-looking values hidden, in nested tables too (client_kwargs)."""
-    return {
-        k: (
-            "***"
-            if _SECRET_WORDS.search(k) and k not in _SAFE_KEYS
-            else mask_options(v)
-            if isinstance(v, Mapping)
-            else v
-        )
-        for k, v in options.items()
-    }
 
 
 def _os_user() -> str:

@@ -25,13 +25,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import slipway as sw
-import slipway.tracking._fluent
 from slipway.client import Client
 from slipway.errors import InvalidInput
-from slipway.services.runs.schemas import Run
-from slipway.tracking._active_run import ActiveRun
-from slipway.tracking._autolog import _model_meta, autolog
-from slipway.tracking._fluent import batcher_for
+from slipway.tracking import ActiveRun, Run
+from slipway.tracking._autolog import _model_meta
 
 
 @pytest.fixture
@@ -43,8 +40,8 @@ def client(any_client: Client) -> Iterator[Client]:
         with sw.using(scoped):
             yield scoped
     finally:
-        autolog(slipway.tracking._fluent, disable=True)
-        batcher_for(scoped).close()
+        sw.autolog(disable=True)
+        scoped.batcher.close()
 
 
 def project_runs() -> list[Run]:
@@ -62,7 +59,7 @@ def load_model(folder: Path) -> Any:
 
 
 def test_a_classifier_fit_becomes_a_finished_run(client: Client, tmp_path: Path) -> None:
-    autolog(slipway.tracking._fluent)
+    sw.autolog()
     X, y = load_iris(return_X_y=True)
     model = LogisticRegression(C=0.5, max_iter=500)
     assert model.fit(X, y) is model
@@ -101,7 +98,7 @@ def test_without_skops_the_model_is_a_pickle_and_says_so(
     client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "skops.io", None)  # as if skops were not installed
-    autolog(slipway.tracking._fluent)
+    sw.autolog()
     X, y = load_breast_cancer(return_X_y=True)
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
 
@@ -117,7 +114,7 @@ def test_without_skops_the_model_is_a_pickle_and_says_so(
 
 def test_skops_is_preferred_when_installed(client: Client, tmp_path: Path) -> None:
     pytest.importorskip("skops", reason="skops is optional; without it models are pickled")
-    autolog(slipway.tracking._fluent)
+    sw.autolog()
     X, y = load_iris(return_X_y=True)
     model = LogisticRegression(max_iter=500).fit(X, y)
 
@@ -129,7 +126,7 @@ def test_skops_is_preferred_when_installed(client: Client, tmp_path: Path) -> No
 
 
 def test_regressors_and_clusterers_log_their_metrics(client: Client) -> None:
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     X, y = load_diabetes(return_X_y=True)
     weight = np.linspace(0.5, 2.0, len(y))
     ridge = Ridge(alpha=0.3).fit(X, y, sample_weight=weight)
@@ -161,7 +158,7 @@ def test_regressors_and_clusterers_log_their_metrics(client: Client) -> None:
 def test_a_fit_inside_an_active_run_logs_there_and_leaves_it_open(
     client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     X, y = load_iris(return_X_y=True)
     with sw.start_run(name="mine", capture=False) as run:
         LogisticRegression(C=0.5, max_iter=500).fit(X, y)
@@ -178,7 +175,7 @@ def test_a_fit_inside_an_active_run_logs_there_and_leaves_it_open(
 
 
 def test_a_pipeline_is_one_run(client: Client) -> None:
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     X, y = load_iris(return_X_y=True)
     make_pipeline(StandardScaler(), LogisticRegression(C=3.0)).fit(X, y)
 
@@ -190,7 +187,7 @@ def test_a_pipeline_is_one_run(client: Client) -> None:
 
 
 def test_a_grid_search_logs_best_params_and_the_top_candidates(client: Client) -> None:
-    autolog(slipway.tracking._fluent, max_tuning_runs=2)
+    sw.autolog(max_tuning_runs=2)
     X, y = load_iris(return_X_y=True)
     grid = {"C": [0.001, 0.01, 1.0, 10.0]}
     search = GridSearchCV(LogisticRegression(max_iter=500), grid, cv=3).fit(X, y)
@@ -222,7 +219,7 @@ def test_a_grid_search_logs_best_params_and_the_top_candidates(client: Client) -
 
 
 def test_fits_in_joblib_worker_threads_count_as_nested(client: Client) -> None:
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     X, y = load_iris(return_X_y=True)
     search = RandomizedSearchCV(
         LogisticRegression(max_iter=500), {"C": [0.1, 1.0, 10.0]}, n_iter=3, cv=2, random_state=0
@@ -236,7 +233,7 @@ def test_fits_in_joblib_worker_threads_count_as_nested(client: Client) -> None:
 
 
 def test_a_failing_fit_fails_its_run_and_raises_the_original_error(client: Client) -> None:
-    autolog(slipway.tracking._fluent)
+    sw.autolog()
     X, _ = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match="at least 2 classes"):
         LogisticRegression(C=0.7).fit(X, np.zeros(len(X)))
@@ -250,16 +247,16 @@ def test_a_failing_fit_fails_its_run_and_raises_the_original_error(client: Clien
 
 def test_enabling_twice_wraps_once_and_disable_restores_fit(client: Client) -> None:
     original, inherited = vars(LogisticRegression)["fit"], GridSearchCV.fit
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     wrapped = LogisticRegression.fit
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     assert LogisticRegression.fit is wrapped and wrapped is not original
     assert wrapped.__wrapped__ is original
     X, y = load_iris(return_X_y=True)
     LogisticRegression(max_iter=500).fit(X, y)
     assert len(project_runs()) == 1
 
-    autolog(slipway.tracking._fluent, disable=True)
+    sw.autolog(disable=True)
     assert LogisticRegression.fit is original and GridSearchCV.fit is inherited
     LogisticRegression(max_iter=500).fit(X, y)
     assert len(project_runs()) == 1
@@ -273,7 +270,7 @@ def test_logging_failures_do_not_break_the_fit(
 
     monkeypatch.setattr(ActiveRun, "log_metrics", store_down)
     X, y = load_iris(return_X_y=True)
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
         model = LogisticRegression(max_iter=500).fit(X, y)
     assert model.predict(X[:3]).shape == (3,)
@@ -283,7 +280,7 @@ def test_logging_failures_do_not_break_the_fit(
     assert run.status == "finished" and run.params["max_iter"] == "500"
 
     caplog.clear()
-    autolog(slipway.tracking._fluent, log_models=False, silent=True)
+    sw.autolog(log_models=False, silent=True)
     with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
         assert LogisticRegression(max_iter=500).fit(X, y).predict(X[:3]).shape == (3,)
     assert not [r for r in caplog.records if r.name == "slipway.tracking"]
@@ -291,7 +288,7 @@ def test_logging_failures_do_not_break_the_fit(
 
 def test_bad_options_are_refused() -> None:
     with pytest.raises(InvalidInput, match="max_tuning_runs must be 0 or more"):
-        autolog(slipway.tracking._fluent, max_tuning_runs=-1)
+        sw.autolog(max_tuning_runs=-1)
     assert not hasattr(LogisticRegression.fit, "__slipway_autolog__")  # refused before patching
 
 

@@ -11,14 +11,13 @@ import pytest
 import slipway as sw
 from slipway.client import Client
 from slipway.errors import Conflict, InvalidInput, NotFound
-from slipway.tracking._fluent import batcher_for
 
 
 @pytest.fixture
 def client(any_client: Client) -> Iterator[Client]:
     with sw.using(any_client):
         yield any_client
-    batcher_for(any_client).close()
+    any_client.batcher.close()
 
 
 def test_a_run_round_trips(client: Client, tmp_path: Path) -> None:

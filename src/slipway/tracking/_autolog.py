@@ -4,9 +4,6 @@
 estimator's params, training metrics, tags and the fitted model, and `autolog(disable=True)`
 puts the originals back. Logging never breaks the user's fit: what fails is skipped and
 reported in one warning.
-
-This module sits below the SDK (the layers forbid importing it), so the SDK hands in its own
-fluent functions as `runs`: anything with `active_run()` and `start_run()`.
 """
 
 from __future__ import annotations
@@ -26,10 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FunctionType
-from typing import Any, Protocol
+from typing import Any
 
 from slipway.errors import ConfigError, Conflict, InvalidInput
 from slipway.services.runs.schemas import MAX_VALUE, check_key
+from slipway.tracking import _fluent
+from slipway.tracking._active_run import ActiveRun
 
 log = logging.getLogger("slipway.tracking")
 
@@ -38,46 +37,8 @@ _BAD_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-. /:]")
 _SEARCHES = ("GridSearchCV", "RandomizedSearchCV")
 
 
-class RunInfo(Protocol):
-    @property
-    def project(self) -> str: ...
-
-
-class RunHandle(Protocol):
-    """The part of `slipway.tracking._fluent.ActiveRun` autologging uses."""
-
-    @property
-    def info(self) -> RunInfo: ...
-
-    def log_params(self, values: Mapping[str, Any]) -> None: ...
-
-    def log_metrics(self, values: Mapping[str, Any], step: int | None = None) -> None: ...
-
-    def set_tags(self, values: Mapping[str, Any]) -> None: ...
-
-    def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> object: ...
-
-    def end(self, status: str = "finished") -> object: ...
-
-
-class FluentRuns(Protocol):
-    """The part of `slipway.tracking._fluent` autologging uses (the module itself satisfies it)."""
-
-    def active_run(self) -> RunHandle | None: ...
-
-    def start_run(
-        self,
-        project: str | None = None,
-        name: str | None = None,
-        *,
-        nested: bool = False,
-        capture: bool = True,
-    ) -> RunHandle: ...
-
-
 @dataclass(frozen=True)
 class _Settings:
-    runs: FluentRuns
     log_models: bool
     max_tuning_runs: int
     silent: bool
@@ -97,7 +58,6 @@ _state = _State()
 
 
 def autolog(
-    runs: FluentRuns,
     *,
     disable: bool = False,
     log_models: bool = True,
@@ -119,7 +79,7 @@ def autolog(
         raise InvalidInput(f"max_tuning_runs must be 0 or more, got {max_tuning_runs}")
     classes = _estimator_classes()
     with _state.lock:
-        _state.settings = _Settings(runs, log_models, max_tuning_runs, silent)
+        _state.settings = _Settings(log_models, max_tuning_runs, silent)
         for owner in _fit_owners(classes):
             original = vars(owner)["fit"]
             _state.originals[owner] = original
@@ -230,7 +190,7 @@ def _logged_fit(
     kwargs: dict[str, Any],
 ) -> Any:
     report = _Report(estimator, settings.silent)
-    run, owned = _open_run(settings.runs, estimator, report)
+    run, owned = _open_run(estimator, report)
     if run is not None:
         # Before the fit, so a failed run still shows what was tried.
         with report.guard("params"):
@@ -254,18 +214,18 @@ def _logged_fit(
     return fitted
 
 
-def _open_run(runs: FluentRuns, estimator: Any, report: _Report) -> tuple[RunHandle | None, bool]:
+def _open_run(estimator: Any, report: _Report) -> tuple[ActiveRun | None, bool]:
     """The run to log to, and whether this fit started it (and so must end it)."""
     with report.guard("a run"):
-        active = runs.active_run()
+        active = _fluent.active_run()
         if active is not None:
             return active, False
-        return runs.start_run(name=type(estimator).__name__), True
+        return _fluent.start_run(name=type(estimator).__name__), True
     return None, False
 
 
 def _log_after_fit(
-    settings: _Settings, run: RunHandle, estimator: Any, data: _FitData, report: _Report
+    settings: _Settings, run: ActiveRun, estimator: Any, data: _FitData, report: _Report
 ) -> None:
     with report.guard("metrics"):
         metrics = _training_metrics(estimator, data)
@@ -310,7 +270,7 @@ def _valid_key(key: str) -> bool:
     return True
 
 
-def _log_params(run: RunHandle, params: Mapping[str, str]) -> None:
+def _log_params(run: ActiveRun, params: Mapping[str, str]) -> None:
     try:
         run.log_params(params)
     except Conflict:
@@ -452,7 +412,7 @@ def _is_search(estimator: Any) -> bool:
     return isinstance(estimator, tuple(getattr(selection, name) for name in _SEARCHES))
 
 
-def _log_best(run: RunHandle, search: Any) -> None:
+def _log_best(run: ActiveRun, search: Any) -> None:
     best = getattr(search, "best_params_", None)
     if best:
         _log_params(run, _clean_params({f"best_{key}": value for key, value in best.items()}))
@@ -460,10 +420,10 @@ def _log_best(run: RunHandle, search: Any) -> None:
         run.log_metrics({"best_cv_score": float(search.best_score_)})
 
 
-def _log_candidates(settings: _Settings, parent: RunHandle, search: Any) -> None:
+def _log_candidates(settings: _Settings, parent: ActiveRun, search: Any) -> None:
     name = type(search).__name__
     for index, (params, metrics) in enumerate(_top_candidates(search, settings.max_tuning_runs)):
-        child = settings.runs.start_run(
+        child = _fluent.start_run(
             parent.info.project, f"{name} candidate {index + 1}", nested=True, capture=False
         )
         try:
@@ -494,7 +454,7 @@ def _top_candidates(search: Any, limit: int) -> list[tuple[dict[str, Any], dict[
 # -- the model ---------------------------------------------------------------------------------
 
 
-def _log_model(run: RunHandle, estimator: Any) -> None:
+def _log_model(run: ActiveRun, estimator: Any) -> None:
     """Store the fitted estimator as the artifact folder `model/`: model file + model.json."""
     with tempfile.TemporaryDirectory(prefix="slipway-autolog-") as tmp:
         folder = Path(tmp) / "model"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import pickle
 import subprocess
 import sys
 import uuid
@@ -22,13 +20,13 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import slipway as sw
 from slipway.client import Client
 from slipway.errors import InvalidInput
+from slipway.models import load_package
 from slipway.tracking import ActiveRun, Run
-from slipway.tracking._autolog import _model_meta
 
 
 @pytest.fixture
@@ -48,14 +46,8 @@ def project_runs() -> list[Run]:
     return sw.search_runs(project=sw.current_client().settings.project).runs
 
 
-def load_model(folder: Path) -> Any:
-    meta = json.loads((folder / "model.json").read_text())
-    path = folder / meta["file"]
-    if meta["format"] == "skops":
-        import skops.io as sio
-
-        return sio.load(path, trusted=sio.get_untrusted_types(file=path))
-    return pickle.loads(path.read_bytes())  # this test wrote the file itself
+def passthrough(X: Any, source: Any = None) -> Any:
+    return X
 
 
 def test_a_classifier_fit_becomes_a_finished_run(client: Client, tmp_path: Path) -> None:
@@ -85,44 +77,67 @@ def test_a_classifier_fit_becomes_a_finished_run(client: Client, tmp_path: Path)
     assert run.tags["estimator_class"] == f"{LogisticRegression.__module__}.LogisticRegression"
 
     folder = sw.download_artifacts(run.id, "model", tmp_path / "model")
-    meta = json.loads((folder / "model.json").read_text())
-    assert meta["estimator_class"] == run.tags["estimator_class"]
-    assert meta["sklearn_version"] == sklearn.__version__
-    assert meta["python_version"] == ".".join(map(str, sys.version_info[:3]))
-    assert (meta["n_features_in"], meta["feature_names_in"]) == (4, None)
-    assert run.tags["slipway.model.format"] == meta["format"]
-    np.testing.assert_array_equal(load_model(folder).predict(X), predicted)
+    loaded = load_package(folder)  # a package of the sklearn flavor: skops, never a pickle
+    assert loaded.flavor == "sklearn"
+    assert loaded.meta.flavor_data["estimator"] == run.tags["estimator_class"]
+    assert loaded.meta.flavor_data["serialization"] == "skops"
+    assert loaded.meta.flavor_data["sklearn_version"] == sklearn.__version__
+    assert loaded.meta.python_version == ".".join(map(str, sys.version_info[:3]))
+    assert loaded.model.n_features_in_ == 4 and not hasattr(loaded.model, "feature_names_in_")
+    np.testing.assert_array_equal(loaded.predict(X), predicted)
 
 
-def test_without_skops_the_model_is_a_pickle_and_says_so(
-    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_without_skops_no_model_is_logged_and_a_warning_says_why(
+    client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setitem(sys.modules, "skops.io", None)  # as if skops were not installed
+    monkeypatch.setitem(sys.modules, "skops", None)  # as if skops were not installed
+    monkeypatch.setitem(sys.modules, "skops.io", None)
     sw.autolog()
     X, y = load_breast_cancer(return_X_y=True)
-    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
+        model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
 
     [run] = project_runs()
-    assert run.tags["slipway.model.format"] == "pickle"
-    folder = sw.download_artifacts(run.id, "model", tmp_path / "model")
-    assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.pkl"]
-    assert json.loads((folder / "model.json").read_text())["format"] == "pickle"
-    np.testing.assert_array_equal(load_model(folder).predict(X), model.predict(X))
+    assert run.status == "finished"
+    assert "model" not in [a.path for a in sw.list_artifacts(run.id)]  # and never a pickle
+    [warning] = [r for r in caplog.records if r.name == "slipway.tracking"]
+    assert "could not record the model" in warning.getMessage()
+    assert "pip install 'slipway[sklearn]'" in warning.getMessage()
     proba = model.predict_proba(X)[:, 1]
     assert run.metrics["training_roc_auc"] == pytest.approx(metrics.roc_auc_score(y, proba))
 
 
-def test_skops_is_preferred_when_installed(client: Client, tmp_path: Path) -> None:
-    pytest.importorskip("skops", reason="skops is optional; without it models are pickled")
+def test_a_model_skops_cannot_save_is_left_out_with_a_warning(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
     sw.autolog()
     X, y = load_iris(return_X_y=True)
-    model = LogisticRegression(max_iter=500).fit(X, y)
+    never_saved = FunctionTransformer(passthrough, kw_args={"source": (row for row in X)})
+    with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
+        model = make_pipeline(never_saved, LogisticRegression(max_iter=500)).fit(X, y)
+
+    assert model.predict(X[:3]).shape == (3,)
+    [run] = project_runs()
+    assert run.status == "finished" and "training_accuracy_score" in run.metrics
+    assert [a.path for a in sw.list_artifacts(run.id)] == ["_slipway/requirements.txt"]
+    [warning] = [r for r in caplog.records if r.name == "slipway.tracking"]
+    assert "skops cannot save this Pipeline" in warning.getMessage()
+    assert "never falls back to pickle" in warning.getMessage()
+
+
+def test_the_model_keeps_the_feature_names_it_was_fitted_with(
+    client: Client, tmp_path: Path
+) -> None:
+    pd = pytest.importorskip("pandas")
+    sw.autolog()
+    X, y = load_iris(return_X_y=True)
+    frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    LogisticRegression(max_iter=500).fit(frame, y)
 
     [run] = project_runs()
-    assert run.tags["slipway.model.format"] == "skops"
-    folder = sw.download_artifacts(run.id, "model", tmp_path / "model")
-    assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.skops"]
-    np.testing.assert_array_equal(load_model(folder).predict(X), model.predict(X))
+    loaded = load_package(sw.download_artifacts(run.id, "model", tmp_path / "model"))
+    assert list(loaded.model.feature_names_in_) == ["sl", "sw", "pl", "pw"]
+    assert loaded.model.n_features_in_ == 4
 
 
 def test_regressors_and_clusterers_log_their_metrics(client: Client) -> None:
@@ -292,17 +307,10 @@ def test_bad_options_are_refused() -> None:
     assert not hasattr(LogisticRegression.fit, "__slipway_autolog__")  # refused before patching
 
 
-def test_model_json_records_feature_names() -> None:
-    X, y = load_iris(return_X_y=True)
-    model = LogisticRegression(max_iter=500).fit(X, y)
-    # What fitting on a DataFrame sets; no dataframe library is needed to check it is kept.
-    model.feature_names_in_ = np.array(["sl", "sw", "pl", "pw"], dtype=object)
-    meta = _model_meta(model, "model.pkl")
-    assert (meta["n_features_in"], meta["feature_names_in"]) == (4, ["sl", "sw", "pl", "pw"])
-    assert meta["format"] == "pickle"
-
-
 def test_importing_slipway_does_not_import_sklearn() -> None:
-    code = "import sys, slipway.tracking._autolog; print('sklearn' in sys.modules)"
+    code = (
+        "import sys, slipway as sw; "
+        "sw.autolog, sw.tracking.ActiveRun; print('sklearn' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

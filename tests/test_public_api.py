@@ -186,11 +186,9 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 
 
 def test_sdk_scopes_a_client_with_using(workspace, sqlite_url) -> None:  # type: ignore[no-untyped-def]
-    from slipway.client import Client, EmbeddedBackend
-    from slipway.context import Context
     from tests.conftest import settings_for
 
-    with Client(EmbeddedBackend(Context.open(settings_for(workspace, sqlite_url)))) as client:
+    with slipway.Client.from_settings(settings_for(workspace, sqlite_url)) as client:
         with slipway.using(client):
             slipway.create_project("scoped")
             assert [p.name for p in slipway.list_projects()] == ["scoped"]

@@ -206,6 +206,8 @@ def test_system_metrics_are_sampled_when_asked(client: Client) -> None:
     metrics = sw.get_run(run.id).metrics
     assert {"system.cpu_percent", "system.rss_mib", "system.memory_percent"} <= set(metrics)
     assert metrics["system.rss_mib"] > 1
+    with pytest.raises(InvalidInput, match="has ended"):
+        run.sample_system_metrics()
     with sw.start_run(project="sys", capture=False) as quiet:
         pass
     assert not any(k.startswith("system.") for k in sw.get_run(quiet.id).metrics)

@@ -11,7 +11,7 @@ from slipway.cli._common import client, console, stamp
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.services.runs.schemas import Run
+    from slipway.tracking import Run
 
 _HEX = re.compile(r"^[0-9a-f]{4,32}$")
 SYSTEM_TAG = "slipway."

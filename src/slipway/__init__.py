@@ -1,7 +1,7 @@
 """Slipway: one self-hosted tool for the whole lifecycle of a model.
 
 Imports are lazy so `slipway --help` and `import slipway` stay fast; the names below load on
-first use.
+first use. `sw.tracking`, `sw.data` and `sw.models` are the packages of those names.
 """
 
 from __future__ import annotations
@@ -11,40 +11,42 @@ from typing import TYPE_CHECKING, Any
 
 from slipway._version import __version__
 
+_PACKAGES = ("data", "models", "tracking")  # served as the packages themselves
+_TRACKING = (
+    "create_project",
+    "get_project",
+    "list_projects",
+    "delete_project",
+    "start_run",
+    "autolog",
+    "active_run",
+    "end_run",
+    "log_param",
+    "log_params",
+    "log_metric",
+    "log_metrics",
+    "set_tag",
+    "set_tags",
+    "log_artifact",
+    "log_dict",
+    "log_text",
+    "flush",
+    "get_run",
+    "get_metric_history",
+    "search_runs",
+    "delete_run",
+    "list_artifacts",
+    "download_artifacts",
+)
 _LAZY = {
     "Client": "slipway.client",
     "connect": "slipway.client",
     "current_client": "slipway.client",
     "using": "slipway.client",
-    "create_project": "slipway.tracking._fluent",
-    "get_project": "slipway.tracking._fluent",
-    "list_projects": "slipway.tracking._fluent",
-    "delete_project": "slipway.tracking._fluent",
     "load_settings": "slipway.config",
-    "start_run": "slipway.tracking._fluent",
-    "autolog": "slipway.tracking._fluent",
-    "active_run": "slipway.tracking._fluent",
-    "end_run": "slipway.tracking._fluent",
-    "log_param": "slipway.tracking._fluent",
-    "log_params": "slipway.tracking._fluent",
-    "log_metric": "slipway.tracking._fluent",
-    "log_metrics": "slipway.tracking._fluent",
-    "set_tag": "slipway.tracking._fluent",
-    "set_tags": "slipway.tracking._fluent",
-    "log_artifact": "slipway.tracking._fluent",
-    "log_dict": "slipway.tracking._fluent",
-    "log_text": "slipway.tracking._fluent",
-    "flush": "slipway.tracking._fluent",
-    "get_run": "slipway.tracking._fluent",
-    "get_metric_history": "slipway.tracking._fluent",
-    "search_runs": "slipway.tracking._fluent",
-    "delete_run": "slipway.tracking._fluent",
-    "list_artifacts": "slipway.tracking._fluent",
-    "download_artifacts": "slipway.tracking._fluent",
     "Settings": "slipway.config",
-    "data": "slipway",  # the package slipway.data, whose SDK functions load on first use
-    "models": "slipway",  # likewise slipway.models
-    "evaluate": "slipway.models._fluent",
+    **dict.fromkeys(_TRACKING, "slipway.tracking"),
+    "evaluate": "slipway.models",
     "step": "slipway.pipelines",
     "pipeline": "slipway.pipelines",
     "Dataset": "slipway.pipelines",
@@ -87,16 +89,17 @@ __all__ = [
     "set_tags",
     "start_run",
     "step",
+    "tracking",
     "using",
 ]
 
 if TYPE_CHECKING:
-    from slipway import data, models
+    from slipway import data, models, tracking
     from slipway.client import Client, connect, current_client, using
     from slipway.config import Settings, load_settings
-    from slipway.models._fluent import evaluate
+    from slipway.models import evaluate
     from slipway.pipelines import Dataset, pipeline, step
-    from slipway.tracking._fluent import (
+    from slipway.tracking import (
         active_run,
         autolog,
         create_project,
@@ -125,12 +128,15 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'slipway' has no attribute {name!r}")
-    if name in ("data", "models"):
-        value: Any = importlib.import_module(f"slipway.{name}")
+    if name in _PACKAGES:
+        value: Any = importlib.import_module(f"{__name__}.{name}")
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
     else:
-        value = getattr(importlib.import_module(module), name)
+        raise AttributeError(f"module 'slipway' has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

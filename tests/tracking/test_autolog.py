@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import pickle
 import subprocess
 import sys
 import uuid
@@ -22,16 +20,13 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import slipway as sw
-import slipway.tracking._fluent
 from slipway.client import Client
 from slipway.errors import InvalidInput
-from slipway.services.runs.schemas import Run
-from slipway.tracking._active_run import ActiveRun
-from slipway.tracking._autolog import _model_meta, autolog
-from slipway.tracking._fluent import batcher_for
+from slipway.models import load_package
+from slipway.tracking import ActiveRun, Run
 
 
 @pytest.fixture
@@ -43,26 +38,20 @@ def client(any_client: Client) -> Iterator[Client]:
         with sw.using(scoped):
             yield scoped
     finally:
-        autolog(slipway.tracking._fluent, disable=True)
-        batcher_for(scoped).close()
+        sw.autolog(disable=True)
+        scoped.batcher.close()
 
 
 def project_runs() -> list[Run]:
     return sw.search_runs(project=sw.current_client().settings.project).runs
 
 
-def load_model(folder: Path) -> Any:
-    meta = json.loads((folder / "model.json").read_text())
-    path = folder / meta["file"]
-    if meta["format"] == "skops":
-        import skops.io as sio
-
-        return sio.load(path, trusted=sio.get_untrusted_types(file=path))
-    return pickle.loads(path.read_bytes())  # this test wrote the file itself
+def passthrough(X: Any, source: Any = None) -> Any:
+    return X
 
 
 def test_a_classifier_fit_becomes_a_finished_run(client: Client, tmp_path: Path) -> None:
-    autolog(slipway.tracking._fluent)
+    sw.autolog()
     X, y = load_iris(return_X_y=True)
     model = LogisticRegression(C=0.5, max_iter=500)
     assert model.fit(X, y) is model
@@ -88,48 +77,71 @@ def test_a_classifier_fit_becomes_a_finished_run(client: Client, tmp_path: Path)
     assert run.tags["estimator_class"] == f"{LogisticRegression.__module__}.LogisticRegression"
 
     folder = sw.download_artifacts(run.id, "model", tmp_path / "model")
-    meta = json.loads((folder / "model.json").read_text())
-    assert meta["estimator_class"] == run.tags["estimator_class"]
-    assert meta["sklearn_version"] == sklearn.__version__
-    assert meta["python_version"] == ".".join(map(str, sys.version_info[:3]))
-    assert (meta["n_features_in"], meta["feature_names_in"]) == (4, None)
-    assert run.tags["slipway.model.format"] == meta["format"]
-    np.testing.assert_array_equal(load_model(folder).predict(X), predicted)
+    loaded = load_package(folder)  # a package of the sklearn flavor: skops, never a pickle
+    assert loaded.flavor == "sklearn"
+    assert loaded.meta.flavor_data["estimator"] == run.tags["estimator_class"]
+    assert loaded.meta.flavor_data["serialization"] == "skops"
+    assert loaded.meta.flavor_data["sklearn_version"] == sklearn.__version__
+    assert loaded.meta.python_version == ".".join(map(str, sys.version_info[:3]))
+    assert loaded.model.n_features_in_ == 4 and not hasattr(loaded.model, "feature_names_in_")
+    np.testing.assert_array_equal(loaded.predict(X), predicted)
 
 
-def test_without_skops_the_model_is_a_pickle_and_says_so(
-    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_without_skops_no_model_is_logged_and_a_warning_says_why(
+    client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setitem(sys.modules, "skops.io", None)  # as if skops were not installed
-    autolog(slipway.tracking._fluent)
+    monkeypatch.setitem(sys.modules, "skops", None)  # as if skops were not installed
+    monkeypatch.setitem(sys.modules, "skops.io", None)
+    sw.autolog()
     X, y = load_breast_cancer(return_X_y=True)
-    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
+        model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
 
     [run] = project_runs()
-    assert run.tags["slipway.model.format"] == "pickle"
-    folder = sw.download_artifacts(run.id, "model", tmp_path / "model")
-    assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.pkl"]
-    assert json.loads((folder / "model.json").read_text())["format"] == "pickle"
-    np.testing.assert_array_equal(load_model(folder).predict(X), model.predict(X))
+    assert run.status == "finished"
+    assert "model" not in [a.path for a in sw.list_artifacts(run.id)]  # and never a pickle
+    [warning] = [r for r in caplog.records if r.name == "slipway.tracking"]
+    assert "could not record the model" in warning.getMessage()
+    assert "pip install 'slipway[sklearn]'" in warning.getMessage()
     proba = model.predict_proba(X)[:, 1]
     assert run.metrics["training_roc_auc"] == pytest.approx(metrics.roc_auc_score(y, proba))
 
 
-def test_skops_is_preferred_when_installed(client: Client, tmp_path: Path) -> None:
-    pytest.importorskip("skops", reason="skops is optional; without it models are pickled")
-    autolog(slipway.tracking._fluent)
+def test_a_model_skops_cannot_save_is_left_out_with_a_warning(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    sw.autolog()
     X, y = load_iris(return_X_y=True)
-    model = LogisticRegression(max_iter=500).fit(X, y)
+    never_saved = FunctionTransformer(passthrough, kw_args={"source": (row for row in X)})
+    with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
+        model = make_pipeline(never_saved, LogisticRegression(max_iter=500)).fit(X, y)
+
+    assert model.predict(X[:3]).shape == (3,)
+    [run] = project_runs()
+    assert run.status == "finished" and "training_accuracy_score" in run.metrics
+    assert [a.path for a in sw.list_artifacts(run.id)] == ["_slipway/requirements.txt"]
+    [warning] = [r for r in caplog.records if r.name == "slipway.tracking"]
+    assert "skops cannot save this Pipeline" in warning.getMessage()
+    assert "never falls back to pickle" in warning.getMessage()
+
+
+def test_the_model_keeps_the_feature_names_it_was_fitted_with(
+    client: Client, tmp_path: Path
+) -> None:
+    pd = pytest.importorskip("pandas")
+    sw.autolog()
+    X, y = load_iris(return_X_y=True)
+    frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    LogisticRegression(max_iter=500).fit(frame, y)
 
     [run] = project_runs()
-    assert run.tags["slipway.model.format"] == "skops"
-    folder = sw.download_artifacts(run.id, "model", tmp_path / "model")
-    assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.skops"]
-    np.testing.assert_array_equal(load_model(folder).predict(X), model.predict(X))
+    loaded = load_package(sw.download_artifacts(run.id, "model", tmp_path / "model"))
+    assert list(loaded.model.feature_names_in_) == ["sl", "sw", "pl", "pw"]
+    assert loaded.model.n_features_in_ == 4
 
 
 def test_regressors_and_clusterers_log_their_metrics(client: Client) -> None:
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     X, y = load_diabetes(return_X_y=True)
     weight = np.linspace(0.5, 2.0, len(y))
     ridge = Ridge(alpha=0.3).fit(X, y, sample_weight=weight)
@@ -161,7 +173,7 @@ def test_regressors_and_clusterers_log_their_metrics(client: Client) -> None:
 def test_a_fit_inside_an_active_run_logs_there_and_leaves_it_open(
     client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     X, y = load_iris(return_X_y=True)
     with sw.start_run(name="mine", capture=False) as run:
         LogisticRegression(C=0.5, max_iter=500).fit(X, y)
@@ -178,7 +190,7 @@ def test_a_fit_inside_an_active_run_logs_there_and_leaves_it_open(
 
 
 def test_a_pipeline_is_one_run(client: Client) -> None:
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     X, y = load_iris(return_X_y=True)
     make_pipeline(StandardScaler(), LogisticRegression(C=3.0)).fit(X, y)
 
@@ -190,7 +202,7 @@ def test_a_pipeline_is_one_run(client: Client) -> None:
 
 
 def test_a_grid_search_logs_best_params_and_the_top_candidates(client: Client) -> None:
-    autolog(slipway.tracking._fluent, max_tuning_runs=2)
+    sw.autolog(max_tuning_runs=2)
     X, y = load_iris(return_X_y=True)
     grid = {"C": [0.001, 0.01, 1.0, 10.0]}
     search = GridSearchCV(LogisticRegression(max_iter=500), grid, cv=3).fit(X, y)
@@ -222,7 +234,7 @@ def test_a_grid_search_logs_best_params_and_the_top_candidates(client: Client) -
 
 
 def test_fits_in_joblib_worker_threads_count_as_nested(client: Client) -> None:
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     X, y = load_iris(return_X_y=True)
     search = RandomizedSearchCV(
         LogisticRegression(max_iter=500), {"C": [0.1, 1.0, 10.0]}, n_iter=3, cv=2, random_state=0
@@ -236,7 +248,7 @@ def test_fits_in_joblib_worker_threads_count_as_nested(client: Client) -> None:
 
 
 def test_a_failing_fit_fails_its_run_and_raises_the_original_error(client: Client) -> None:
-    autolog(slipway.tracking._fluent)
+    sw.autolog()
     X, _ = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match="at least 2 classes"):
         LogisticRegression(C=0.7).fit(X, np.zeros(len(X)))
@@ -250,16 +262,16 @@ def test_a_failing_fit_fails_its_run_and_raises_the_original_error(client: Clien
 
 def test_enabling_twice_wraps_once_and_disable_restores_fit(client: Client) -> None:
     original, inherited = vars(LogisticRegression)["fit"], GridSearchCV.fit
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     wrapped = LogisticRegression.fit
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     assert LogisticRegression.fit is wrapped and wrapped is not original
     assert wrapped.__wrapped__ is original
     X, y = load_iris(return_X_y=True)
     LogisticRegression(max_iter=500).fit(X, y)
     assert len(project_runs()) == 1
 
-    autolog(slipway.tracking._fluent, disable=True)
+    sw.autolog(disable=True)
     assert LogisticRegression.fit is original and GridSearchCV.fit is inherited
     LogisticRegression(max_iter=500).fit(X, y)
     assert len(project_runs()) == 1
@@ -273,7 +285,7 @@ def test_logging_failures_do_not_break_the_fit(
 
     monkeypatch.setattr(ActiveRun, "log_metrics", store_down)
     X, y = load_iris(return_X_y=True)
-    autolog(slipway.tracking._fluent, log_models=False)
+    sw.autolog(log_models=False)
     with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
         model = LogisticRegression(max_iter=500).fit(X, y)
     assert model.predict(X[:3]).shape == (3,)
@@ -283,7 +295,7 @@ def test_logging_failures_do_not_break_the_fit(
     assert run.status == "finished" and run.params["max_iter"] == "500"
 
     caplog.clear()
-    autolog(slipway.tracking._fluent, log_models=False, silent=True)
+    sw.autolog(log_models=False, silent=True)
     with caplog.at_level(logging.WARNING, logger="slipway.tracking"):
         assert LogisticRegression(max_iter=500).fit(X, y).predict(X[:3]).shape == (3,)
     assert not [r for r in caplog.records if r.name == "slipway.tracking"]
@@ -291,21 +303,14 @@ def test_logging_failures_do_not_break_the_fit(
 
 def test_bad_options_are_refused() -> None:
     with pytest.raises(InvalidInput, match="max_tuning_runs must be 0 or more"):
-        autolog(slipway.tracking._fluent, max_tuning_runs=-1)
+        sw.autolog(max_tuning_runs=-1)
     assert not hasattr(LogisticRegression.fit, "__slipway_autolog__")  # refused before patching
 
 
-def test_model_json_records_feature_names() -> None:
-    X, y = load_iris(return_X_y=True)
-    model = LogisticRegression(max_iter=500).fit(X, y)
-    # What fitting on a DataFrame sets; no dataframe library is needed to check it is kept.
-    model.feature_names_in_ = np.array(["sl", "sw", "pl", "pw"], dtype=object)
-    meta = _model_meta(model, "model.pkl")
-    assert (meta["n_features_in"], meta["feature_names_in"]) == (4, ["sl", "sw", "pl", "pw"])
-    assert meta["format"] == "pickle"
-
-
 def test_importing_slipway_does_not_import_sklearn() -> None:
-    code = "import sys, slipway.tracking._autolog; print('sklearn' in sys.modules)"
+    code = (
+        "import sys, slipway as sw; "
+        "sw.autolog, sw.tracking.ActiveRun; print('sklearn' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -13,15 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from slipway.tracking import capture
-from slipway.tracking.capture import (
-    SourceInfo,
-    capture_source,
-    clear_caches,
-    installed_packages,
-    packages_digest,
-    strip_credentials,
-)
+from slipway.client import Client
+from slipway.objects import hash_bytes
+from slipway.tracking import Capture, SourceInfo
+from tests.conftest import settings_for
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -35,7 +30,6 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    clear_caches()
 
 
 def git(repo: Path, *args: str) -> str:
@@ -62,8 +56,12 @@ def make_repo(path: Path) -> Path:
     return path
 
 
+def capture_source(cwd: Path, argv: list[str] | None = None) -> SourceInfo:
+    """What a run started in `cwd` with `argv` records (a new capture: nothing cached)."""
+    return Capture().source(cwd, argv)
+
+
 def fresh(repo: Path, argv: list[str] | None = None) -> SourceInfo:
-    clear_caches()
     return capture_source(repo, argv or ["train.py"])
 
 
@@ -211,8 +209,13 @@ def test_same_content_in_two_clones_gives_the_same_digest(repo: Path, tmp_path: 
         ("/srv/git/repo.git", "/srv/git/repo.git"),
     ],
 )
-def test_remote_credentials_are_stripped(url: str, expected: str) -> None:
-    assert strip_credentials(url) == expected
+def test_remote_credentials_are_stripped(repo: Path, url: str, expected: str) -> None:
+    git(repo, "remote", "set-url", "origin", url)
+
+    info = fresh(repo)
+
+    assert info.git_remote == expected
+    assert info.as_tags()["slipway.git.remote"] == expected
 
 
 @pytest.mark.parametrize(
@@ -255,23 +258,33 @@ def test_long_values_are_truncated_in_tags(tmp_path: Path) -> None:
     assert info.argv[1] == "x" * 10_000  # the capture itself keeps everything
 
 
-def test_captures_are_cached_briefly_then_refreshed(
-    repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first = capture_source(repo, ["train.py"])
-    assert capture_source(repo, ["train.py"]) is first
+def test_captures_are_cached_briefly_then_refreshed(repo: Path) -> None:
+    cached = Capture()
+    first = cached.source(repo, ["train.py"])
+    assert cached.source(repo, ["train.py"]) is first
 
-    monkeypatch.setattr(capture, "SOURCE_CACHE_TTL_S", 0.0)  # as if the TTL had passed
+    expired = Capture(source_ttl_s=0.0)  # as if the time to live had passed
     (repo / "new.py").write_text("x = 2\n")
     git(repo, "add", "new.py")
     git(repo, "commit", "-q", "-m", "second")
 
-    again = capture_source(repo, ["train.py"])
+    assert cached.source(repo, ["train.py"]) is first  # still within its time to live
+    again = expired.source(repo, ["train.py"])
     assert again.git_commit == git(repo, "rev-parse", "HEAD") != first.git_commit
+    cached.clear()
+    assert cached.source(repo, ["train.py"]).git_commit == again.git_commit
+
+
+def test_each_client_holds_one_capture(tmp_path: Path, sqlite_url: str) -> None:
+    settings = settings_for(tmp_path, sqlite_url)
+
+    with Client.from_settings(settings) as one, Client.from_settings(settings) as two:
+        assert Capture.of(one) is Capture.of(one)
+        assert Capture.of(one) is not Capture.of(two)
 
 
 def test_installed_packages_pins_this_environment() -> None:
-    text = installed_packages()
+    text = Capture().packages()
     lines = text.splitlines()
 
     assert "slipway==0.1.0" in lines
@@ -282,8 +295,9 @@ def test_installed_packages_pins_this_environment() -> None:
 
 
 def test_packages_digest_identifies_the_package_list() -> None:
-    text = installed_packages()
+    capture = Capture()
+    text = capture.packages()
 
-    assert packages_digest(text) == packages_digest(text)
-    assert len(packages_digest(text)) == 64
-    assert packages_digest(text) != packages_digest(text + "extra==1.0\n")
+    assert capture.packages_digest() == Capture().packages_digest() == hash_bytes(text.encode())
+    assert len(capture.packages_digest()) == 64
+    assert capture.packages_digest() != hash_bytes((text + "extra==1.0\n").encode())

@@ -9,12 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
-from slipway.client import Client, EmbeddedBackend
-from slipway.context import Context
-from slipway.store import MetadataStore
-from slipway.store.schema import latest_metrics, metrics
+from slipway.client import Client
 from tests.conftest import clean_env, settings_for
 
 WRITER = """
@@ -50,7 +46,7 @@ def test_eight_processes_logging_at_once_lose_nothing(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
-    MetadataStore.open(url).close()
+    Client.from_settings(settings_for(tmp_path, url)).close()  # the store exists before they start
     env = clean_env(SLIPWAY_METADATA_URL=url)
     writers = [
         subprocess.Popen(
@@ -66,15 +62,14 @@ def test_eight_processes_logging_at_once_lose_nothing(
     assert [w.returncode for w in writers] == [0] * 8, "\n".join(err for _, err in outputs)
     run_ids = [out.strip() for out, _ in outputs]
 
-    store = MetadataStore.open(url)
-    with store.read() as conn:
-        counts = dict(
-            conn.execute(select(metrics.c.run_id, func.count()).group_by(metrics.c.run_id)).all()
-        )
-        latest = dict(conn.execute(select(latest_metrics.c.run_id, latest_metrics.c.step)).all())
-    store.close()
-    assert counts == {run_id: 10_000 for run_id in run_ids}
-    assert latest == {run_id: 9_999 for run_id in run_ids}
+    with Client.from_settings(settings_for(tmp_path, url)) as client:
+        runs = client.runs.search(["load"]).runs
+        histories = {run_id: client.runs.metric_history(run_id, "loss") for run_id in run_ids}
+    assert sorted(run.id for run in runs) == sorted(run_ids)
+    for run_id, history in histories.items():
+        assert [point.step for point in history] == list(range(10_000)), run_id
+    # The latest value is the last step's: 9_999 / 10_000.
+    assert {run.id: run.metrics for run in runs} == {run_id: {"loss": 0.9999} for run_id in run_ids}
 
 
 def test_sigkill_after_flush_keeps_everything_flushed(tmp_path: Path, sqlite_url: str) -> None:
@@ -90,12 +85,9 @@ def test_sigkill_after_flush_keeps_everything_flushed(tmp_path: Path, sqlite_url
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
 
-    store = MetadataStore.open(sqlite_url)
-    with store.read() as conn:
-        steps = set(
-            conn.execute(select(metrics.c.step).where(metrics.c.run_id == run_id)).scalars()
-        )
-    store.close()
+    with Client.from_settings(settings_for(tmp_path, sqlite_url)) as client:
+        steps = {point.step for point in client.runs.metric_history(run_id, "loss")}
+        assert client.runs.get(run_id).params == {"lr": "0.1"}
     assert set(range(5_000)) <= steps  # everything up to the flush
     assert steps <= set(range(1_000_000))  # and nothing invented
 
@@ -122,12 +114,6 @@ def test_interpreter_exit_flushes_and_finishes_the_run(tmp_path: Path, sqlite_ur
         check=True,
     )
     run_id = done.stdout.strip()
-    store = MetadataStore.open(sqlite_url)
-    with store.read() as conn:
-        count = conn.execute(
-            select(func.count()).select_from(metrics).where(metrics.c.run_id == run_id)
-        ).scalar_one()
-    store.close()
-    assert count == 20_000
-    with Client(EmbeddedBackend(Context.open(settings_for(tmp_path, sqlite_url)))) as client:
+    with Client.from_settings(settings_for(tmp_path, sqlite_url)) as client:
+        assert len(client.runs.metric_history(run_id, "loss")) == 20_000
         assert client.runs.get(run_id).status == "finished"

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from slipway.tracking.capture import capture_source, clear_caches
-from slipway.tracking.reproduce import PackageChange, plan_reproduction
+from slipway.tracking import Capture, PackageChange, plan_reproduction
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 NOW = platform.python_version()
@@ -159,9 +158,8 @@ def test_plan_from_a_real_capture(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     ident = ["-c", "user.name=T", "-c", "user.email=t@example.com"]
     for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "x"]):
         subprocess.run(["git", *ident, *args], cwd=repo, check=True, capture_output=True)
-    clear_caches()
 
-    tags = capture_source(repo / "jobs", ["fit.py", "--epochs", "3"]).as_tags()
+    tags = Capture().source(repo / "jobs", ["fit.py", "--epochs", "3"]).as_tags()
     plan = plan_reproduction(tags, "slipway==0.0.9\n", "slipway==0.1.0\n")
     text = plan.render()
 

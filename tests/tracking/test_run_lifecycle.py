@@ -15,14 +15,14 @@ from slipway.client import Client
 from slipway.errors import Conflict, IntegrityError, InvalidInput, NotFound
 from slipway.objects import hash_bytes
 from slipway.services.runs.schemas import ArtifactRecord
-from slipway.tracking._fluent import PACKAGES_ARTIFACT, batcher_for
+from slipway.tracking import PACKAGES_ARTIFACT, Capture
 
 
 @pytest.fixture
 def client(any_client: Client) -> Iterator[Client]:
     with sw.using(any_client):
         yield any_client
-    batcher_for(any_client).close()
+    any_client.batcher.close()
 
 
 @pytest.fixture
@@ -166,13 +166,18 @@ def test_every_captured_run_records_its_packages_uploaded_once(
         assert "slipway.git.commit" in stored.tags or "slipway.python.version" in stored.tags
 
 
-def test_a_package_list_the_store_lost_is_uploaded_again(client: Client, tmp_path: Any) -> None:
-    from slipway.tracking.capture import installed_packages
-
-    digest = hash_bytes(installed_packages().encode())
+def test_a_package_list_the_store_lost_is_uploaded_again(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest = Capture.of(client).packages_digest()
     if not client.objects.missing([digest]):
         pytest.skip("this store already holds the package list")
-    client.objects._stored[digest] = None  # as if this client had stored it, and it was lost
+    # The store first says it holds the list (so the client skips the upload), then loses it.
+    answers = [set[str]()]
+    real_missing = client.objects.missing
+    monkeypatch.setattr(
+        client.objects, "missing", lambda hashes: answers.pop() if answers else real_missing(hashes)
+    )
     with sw.start_run(project="lost") as run:
         pass
     paths = {a.path: a.object_hash for a in sw.list_artifacts(run.id)}

@@ -11,14 +11,13 @@ import pytest
 import slipway as sw
 from slipway.client import Client
 from slipway.errors import Conflict, InvalidInput, NotFound
-from slipway.tracking._fluent import batcher_for
 
 
 @pytest.fixture
 def client(any_client: Client) -> Iterator[Client]:
     with sw.using(any_client):
         yield any_client
-    batcher_for(any_client).close()
+    any_client.batcher.close()
 
 
 def test_a_run_round_trips(client: Client, tmp_path: Path) -> None:
@@ -207,6 +206,8 @@ def test_system_metrics_are_sampled_when_asked(client: Client) -> None:
     metrics = sw.get_run(run.id).metrics
     assert {"system.cpu_percent", "system.rss_mib", "system.memory_percent"} <= set(metrics)
     assert metrics["system.rss_mib"] > 1
+    with pytest.raises(InvalidInput, match="has ended"):
+        run.sample_system_metrics()
     with sw.start_run(project="sys", capture=False) as quiet:
         pass
     assert not any(k.startswith("system.") for k in sw.get_run(quiet.id).metrics)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from slipway.errors import InvalidInput
-from slipway.tracking.system_metrics import SystemMetricsSampler, sample_once
+from slipway.tracking import SystemMetricsSampler, sample_system_metrics
 
 BASE_KEYS = {"system.cpu_percent", "system.rss_mib", "system.memory_percent"}
 TICK = 0.05
@@ -123,15 +123,15 @@ def test_interval_must_be_positive(interval: float) -> None:
         SystemMetricsSampler(Recorder(), interval_s=interval)
 
 
-def test_sample_once_has_the_documented_keys() -> None:
-    assert sample_once(0.0).keys() >= BASE_KEYS
+def test_one_sample_has_the_documented_keys() -> None:
+    assert sample_system_metrics(0.0).keys() >= BASE_KEYS
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fallback reads /proc")
 def test_without_psutil_the_same_keys_come_from_the_os(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "psutil", None)  # makes `import psutil` fail
 
-    metrics = sample_once(0.0)
+    metrics = sample_system_metrics(0.0)
 
     assert metrics.keys() >= BASE_KEYS
     assert metrics["system.rss_mib"] > 0
@@ -159,7 +159,7 @@ def test_gpu_metrics_come_from_nvml_when_present(monkeypatch: pytest.MonkeyPatch
     nvml, events = fake_nvml(count=2)
     monkeypatch.setitem(sys.modules, "pynvml", nvml)
 
-    metrics = sample_once(0.0)
+    metrics = sample_system_metrics(0.0)
 
     assert metrics["system.gpu0.utilization_percent"] == 40.0
     assert metrics["system.gpu1.utilization_percent"] == 41.0
@@ -172,7 +172,7 @@ def test_broken_nvml_only_drops_gpu_metrics(monkeypatch: pytest.MonkeyPatch) -> 
     nvml, _ = fake_nvml(count=1, fail_init=True)
     monkeypatch.setitem(sys.modules, "pynvml", nvml)
 
-    metrics = sample_once(0.0)
+    metrics = sample_system_metrics(0.0)
 
     assert metrics.keys() >= BASE_KEYS
     assert not any(key.startswith("system.gpu") for key in metrics)

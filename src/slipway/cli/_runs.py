@@ -11,7 +11,7 @@ from slipway.cli._common import client, console, stamp
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.services.runs.schemas import Run
+    from slipway.tracking import Run
 
 _HEX = re.compile(r"^[0-9a-f]{4,32}$")
 SYSTEM_TAG = "slipway."
@@ -198,22 +198,14 @@ def delete(ctx: click.Context, run_refs: tuple[str, ...], yes: bool) -> None:
 @click.pass_context
 def reproduce(ctx: click.Context, run: str) -> None:
     """Print how to re-create RUN: commit, command, package changes since."""
-    import tempfile
-    from pathlib import Path
-
-    from slipway.tracking._active_run import download_artifact
-    from slipway.tracking.capture import installed_packages
-    from slipway.tracking.reproduce import plan_reproduction
+    from slipway.tracking import PACKAGES_ARTIFACT, Capture, plan_reproduction
 
     api = client(ctx)
     info = api.runs.get(resolve(api, run))
+    found = {a.path: a for a in api.runs.artifacts(info.id)}
     packages_then: str | None = None
-    if any(a.path == "_slipway/requirements.txt" for a in api.runs.artifacts(info.id)):
-        with tempfile.TemporaryDirectory() as folder:
-            target = download_artifact(
-                api, info.id, "_slipway/requirements.txt", Path(folder) / "requirements.txt"
-            )
-            packages_then = target.read_text()
-    plan = plan_reproduction(info.tags, packages_then, installed_packages())
+    if PACKAGES_ARTIFACT in found:
+        packages_then = api.objects.read_bytes(found[PACKAGES_ARTIFACT].object_hash).decode()
+    plan = plan_reproduction(info.tags, packages_then, Capture.of(api).packages())
     click.echo(f"# run {info.project}/{info.name} ({info.id})")
     click.echo(plan.render())

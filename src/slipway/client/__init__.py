@@ -12,11 +12,13 @@ from slipway._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
+    from slipway.client._batcher import Batcher
     from slipway.client._client import Client
     from slipway.client._current import connect, current_client, using
 
 __all__ = [
     "Backend",
+    "Batcher",
     "Client",
     "EmbeddedBackend",
     "HttpBackend",
@@ -28,6 +30,7 @@ _WHERE = {
     "Backend": "slipway.client._backends",
     "EmbeddedBackend": "slipway.client._backends",
     "HttpBackend": "slipway.client._backends",
+    "Batcher": "slipway.client._batcher",
     "Client": "slipway.client._client",
     "connect": "slipway.client._current",
     "current_client": "slipway.client._current",

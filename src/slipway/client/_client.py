@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
 from slipway.client._batcher import Batcher
@@ -13,6 +13,7 @@ from slipway.client._body import body
 from slipway.client._datasets import DatasetsClient
 from slipway.client._models import ModelsClient
 from slipway.client._objects import ObjectsClient
+from slipway.client._process import process
 from slipway.client._runs import RunsClient
 from slipway.config import Settings, load_settings
 from slipway.context import Context
@@ -32,6 +33,9 @@ class OpenRun(Protocol):
     def end(self, status: str = "finished") -> Any: ...
 
 
+T = TypeVar("T")
+
+
 class Client:
     """Operations as methods. `Client.from_settings()` picks embedded or remote mode.
 
@@ -47,16 +51,29 @@ class Client:
         self._datasets: DatasetsClient | None = None
         self._models: ModelsClient | None = None
         self._batcher: Batcher | None = None
-        self._batcher_lock = threading.Lock()
+        self._held: dict[type, object] = {}
+        self._lock = threading.Lock()
         self.open_runs: list[OpenRun] = []
 
     @property
     def batcher(self) -> Batcher:
         """The background writer of this client's metrics, params and tags (made on first use)."""
-        with self._batcher_lock:
+        with self._lock:
             if self._batcher is None:
                 self._batcher = Batcher(self.runs)
             return self._batcher
+
+    def held(self, kind: type[T]) -> T:
+        """This client's one `kind()`, made on first use.
+
+        State the user side keeps for as long as the client lives (capture's caches, say),
+        held here without the client knowing its type.
+        """
+        with self._lock:
+            found = self._held.get(kind)
+            if found is None:
+                found = self._held[kind] = kind()
+        return cast(T, found)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Client:
@@ -123,9 +140,21 @@ class Client:
     def delete_project(self, name: str, *, force: bool = False) -> None:
         self.call("delete_project", project=name, force=force)
 
+    # -- open runs ------------------------------------------------------------------------
+
     def active_run(self) -> OpenRun | None:
         """The innermost open run, if any."""
         return self.open_runs[-1] if self.open_runs else None
+
+    def hold_run(self, run: OpenRun) -> None:
+        """Hold `run` open, innermost from now on; it ends at interpreter exit if still open."""
+        self.open_runs.append(run)
+        process.end_runs_at_exit(self)
+
+    def release_run(self, run: OpenRun) -> None:
+        """Forget `run` (it has ended); the run it was nested in is active again."""
+        if run in self.open_runs:
+            self.open_runs.remove(run)
 
     def end_runs(self, status: str = "finished") -> None:
         """End every open run, innermost first (a run that fails to end is dropped)."""
@@ -137,7 +166,7 @@ class Client:
                 self.open_runs.pop()
 
     def close(self) -> None:
-        with self._batcher_lock:
+        with self._lock:
             batcher, self._batcher = self._batcher, None
         if batcher is not None:
             batcher.close()  # flushes what is still queued before the connection goes

@@ -18,7 +18,7 @@ from slipway.services.runs.schemas import MAX_VALUE, TERMINAL, Artifact, Run, ch
 
 if TYPE_CHECKING:
     from slipway.client import Client
-    from slipway.client._batcher import Batcher
+    from slipway.tracking._system_metrics import SystemMetricsSampler
 
 
 def _key(key: str, what: str) -> str:
@@ -52,9 +52,15 @@ def _number(value: Any, key: str) -> float:
 
 
 class ActiveRun:
-    def __init__(self, client: Client, batcher: Batcher, run: Run, *, on_end: Any = None) -> None:
+    """A run in progress, held open by its client until `end()` (or the end of its `with`).
+
+    Params, metrics and tags are checked at the call and written in the background, in
+    batches; artifacts are stored before the call returns.
+    """
+
+    def __init__(self, client: Client, run: Run) -> None:
         self._client = client
-        self._batcher = batcher
+        self._batcher = client.batcher
         self.info = run
         self.id = run.id
         self._params: dict[str, str] = {}
@@ -62,9 +68,8 @@ class ActiveRun:
         self._metric_keys: set[str] = set()  # keys already checked: logging loops repeat them
         # key -> (step, timestamp, value) of its latest point, for `info` once the run ends
         self._latest: dict[str, tuple[int, int, float]] = {}
-        self._on_end = on_end
         self._ended = False
-        self._sampler: Any = None
+        self._sampler: SystemMetricsSampler | None = None
 
     @property
     def client(self) -> Client:
@@ -120,6 +125,18 @@ class ActiveRun:
     def flush(self) -> None:
         """Block until everything logged so far is stored; raise if a write failed."""
         self._batcher.flush()
+
+    def sample_system_metrics(self, interval_s: float = 10.0) -> None:
+        """Log CPU, memory and GPU use as `system.*` metrics every `interval_s` until the end."""
+        from slipway.tracking._system_metrics import SystemMetricsSampler
+
+        if self._ended:
+            raise InvalidInput(f"run {self.id} has ended; sample while it is active")
+        if self._sampler is None:
+            self._sampler = SystemMetricsSampler(
+                lambda values, step: self.log_metrics(values, step=step), interval_s=interval_s
+            )
+        self._sampler.start()
 
     # -- artifacts (synchronous: the caller may delete the file right after) ----------------
 
@@ -190,8 +207,7 @@ class ActiveRun:
                 }
             )
         finally:
-            if self._on_end is not None:
-                self._on_end(self)  # no longer the active run, whatever happened
+            self._client.release_run(self)  # no longer the active run, whatever happened
         if failure is not None:
             raise failure
         return self.info

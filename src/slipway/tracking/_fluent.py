@@ -12,42 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from slipway.client import Client, current_client
-from slipway.client._batcher import Batcher
-from slipway.client._current import remember_runs_of
+from slipway.client import current_client
 from slipway.errors import InvalidInput
 from slipway.services.blobs.schemas import StoredObject
-from slipway.services.projects.schemas import Project
 from slipway.services.runs.schemas import Artifact, ArtifactRecord, Run, RunPage
 from slipway.tracking._active_run import ActiveRun, download_artifact, record_bytes
 
 PACKAGES_ARTIFACT = "_slipway/requirements.txt"  # where capture puts the installed packages
-
-
-def batcher_for(client: Client) -> Batcher:
-    return client.batcher
-
-
-# -- projects ------------------------------------------------------------------------------
-
-
-def create_project(name: str, description: str = "") -> Project:
-    return current_client().create_project(name, description)
-
-
-def get_project(name: str) -> Project:
-    return current_client().get_project(name)
-
-
-def list_projects() -> list[Project]:
-    return list(current_client().iter_projects())
-
-
-def delete_project(name: str, *, force: bool = False) -> None:
-    current_client().delete_project(name, force=force)
-
-
-# -- runs ----------------------------------------------------------------------------------
 
 
 def start_run(
@@ -68,7 +39,7 @@ def start_run(
     CPU, memory and GPU use into `system.*` metrics.
     """
     client = current_client()
-    parent = cast("ActiveRun | None", client.active_run())
+    parent = active_run()
     if parent is not None and not nested:
         raise InvalidInput(
             f"run {parent.id} is already active; end it first or pass nested=True for a child run"
@@ -87,26 +58,19 @@ def start_run(
         )
 
     if capture:
-        from slipway.tracking.capture import capture_source, installed_packages, packages_digest
+        from slipway.tracking._capture import Capture
 
-        all_tags = {**capture_source().as_tags(), **all_tags}
-        packages = installed_packages()
-        all_tags["slipway.packages.hash"] = packages_digest(packages)
-        # Uploaded once per client: later runs of the process send only its digest.
-        info = record_bytes(client, packages.encode(), create)
+        captured = Capture.of(client)
+        all_tags = {**captured.source().as_tags(), **all_tags}
+        all_tags["slipway.packages.hash"] = captured.packages_digest()
+        # Uploaded once per client: later runs send only its digest.
+        info = record_bytes(client, captured.packages().encode(), create)
     else:
         info = create(None)
-    run = ActiveRun(client, batcher_for(client), info, on_end=_forget)
+    run = ActiveRun(client, info)
+    client.hold_run(run)
     if system_metrics:
-        from slipway.tracking.system_metrics import SystemMetricsSampler
-
-        run._sampler = SystemMetricsSampler(
-            lambda values, step: run.log_metrics(values, step=step),
-            interval_s=system_metrics_interval_s,
-        )
-        run._sampler.start()
-    client.open_runs.append(run)
-    remember_runs_of(client)
+        run.sample_system_metrics(system_metrics_interval_s)
     return run
 
 
@@ -114,12 +78,9 @@ def _packages_record(stored: StoredObject) -> ArtifactRecord:
     return ArtifactRecord(path=PACKAGES_ARTIFACT, object_hash=stored.hash, size=stored.size)
 
 
-def _forget(run: ActiveRun) -> None:
-    if run in run.client.open_runs:
-        run.client.open_runs.remove(run)
-
-
 def active_run() -> ActiveRun | None:
+    """The innermost run started through the current client and not yet ended."""
+    # The client holds runs by a protocol of its own; the ones it holds for us are ours.
     return cast("ActiveRun | None", current_client().active_run())
 
 
@@ -131,6 +92,7 @@ def _require_active() -> ActiveRun:
 
 
 def end_run(status: str = "finished") -> Run | None:
+    """End the active run with `status` (finished, failed or killed); None if there is none."""
     run = active_run()
     return run.end(status) if run is not None else None
 
@@ -173,7 +135,7 @@ def log_text(text: str, name: str) -> Artifact:
 
 def flush() -> None:
     """Block until everything logged so far (by any run) is stored."""
-    batcher_for(current_client()).flush()
+    current_client().batcher.flush()
 
 
 def get_run(run_id: str) -> Run:
@@ -222,12 +184,16 @@ def autolog(
     max_tuning_runs: int = 5,
     silent: bool = False,
 ) -> None:
-    """Log every outermost scikit-learn fit: params, training metrics, the model."""
-    import slipway.tracking._fluent as this
+    """Log every outermost scikit-learn fit: params, training metrics, the model.
+
+    A fit inside an active run logs there; any other fit becomes a run named after the
+    estimator. Calling it again changes the options; `disable=True` restores scikit-learn.
+    GridSearchCV and RandomizedSearchCV also log their best `max_tuning_runs` candidates as
+    child runs.
+    """
     from slipway.tracking._autolog import autolog as enable
 
     enable(
-        this,
         disable=disable,
         log_models=log_models,
         max_tuning_runs=max_tuning_runs,

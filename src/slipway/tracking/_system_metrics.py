@@ -137,7 +137,7 @@ class _Probe:
         return 100.0 * (total - available) / total if total else None
 
 
-def sample_once(interval_s: float = 0.1) -> dict[str, float]:
+def sample_system_metrics(interval_s: float = 0.1) -> dict[str, float]:
     """One sample; blocks `interval_s` so the CPU % has a window to measure over."""
     probe = _Probe()
     try:

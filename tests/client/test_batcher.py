@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from slipway.client._batcher import Batcher
+from slipway.client import Batcher
 from slipway.errors import Conflict, InvalidInput, Unavailable
 
 

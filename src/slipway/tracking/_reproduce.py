@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from slipway.tracking.capture import normalize_name
+from slipway.tracking._capture import normalize_name
 
 # Past this many pins, one `pip install` line stops being readable: point at a file instead.
 MAX_INLINE_PINS = 12

@@ -9,8 +9,9 @@ import pytest
 
 from slipway.cli.main import main
 from slipway.client import Client, EmbeddedBackend
-from slipway.config import ConfigError, load_settings
+from slipway.config import load_settings
 from slipway.context import Context
+from slipway.errors import ConfigError
 from tests.pipelines import flows
 from tests.pipelines.conftest import ran
 

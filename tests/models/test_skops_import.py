@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from slipway.models.flavors._skops import FULL_IMPORT_VARIABLE
 from tests.conftest import clean_env
 
 SCRIPT = """
@@ -65,7 +64,7 @@ def test_a_scikit_learn_package_loads_without_torch_and_with_the_same_trust(
 ) -> None:
     folder = tmp_path / "package"
     light = load_in_fresh_process(folder)
-    full = load_in_fresh_process(folder, **{FULL_IMPORT_VARIABLE: "1"})
+    full = load_in_fresh_process(folder, SLIPWAY_SKOPS_FULL_IMPORT="1")
     assert not light["torch"]
     assert full["torch"]  # the setting turns the light import off
     assert light["trusted"] == full["trusted"]

@@ -130,6 +130,7 @@ def test_core_package_surfaces_are_pinned() -> None:
         "check_hash",
         "hash_bytes",
         "hash_file",
+        "walk",
     ]
     assert sorted(slipway.store.__all__) == sorted(
         [

@@ -5,6 +5,11 @@ Both children train the same pipeline (StandardScaler + a 100-tree random forest
 5,000 rows; `_children/_model_data.py`), register it (Slipway: `sw.models.log_model`, then
 `sw.models.to_onnx`; MLflow: `mlflow.sklearn.log_model` in its default skops format) untimed,
 and check every loaded model's predictions against the trained one's.
+
+Target (issue 15): the scikit-learn load within 0.5 s of a bare `import sklearn.ensemble,
+sklearn.pipeline` timed the same way (the floor: the model's own library), and at least 3x
+faster than MLflow's pyfunc load. A last row loads with $SLIPWAY_SKOPS_FULL_IMPORT=1, skops
+imported with scikit-learn's torch adapter (`slipway.models.flavors._skops`): what that trick buys.
 """
 
 from __future__ import annotations
@@ -12,7 +17,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cases._common import SLIPWAY_BIN, Anchor, Case, Options, Row, check_output, median, spread
+from cases._common import (
+    SLIPWAY_BIN,
+    Anchor,
+    Case,
+    Options,
+    Row,
+    Target,
+    check_output,
+    median,
+    spread,
+)
 from cases._tracking import (
     MLFLOW,
     SLIPWAY,
@@ -27,6 +42,10 @@ from cases._tracking import (
 SLIPWAY_MODEL = Tool("slipway", SLIPWAY.python, "slipway_model.py")
 MLFLOW_MODEL = Tool("mlflow", MLFLOW.python, "mlflow_model.py")
 WHAT = "a scaler + 100-tree random forest pipeline (20 features)"
+BARE = "bare sklearn import"
+FULL = "slipway sklearn, full skops import"
+WITHIN_S = 0.5  # of the bare scikit-learn import
+FACTOR = 3.0  # times faster than MLflow's pyfunc load
 
 
 def run(options: Options) -> list[Row]:
@@ -44,17 +63,26 @@ def run(options: Options) -> list[Row]:
     }
     if "onnx" in refs:
         subjects["slipway onnx"] = (SLIPWAY_MODEL, refs["onnx"], slipway_ws)
+    subjects[FULL] = (SLIPWAY_MODEL, refs["sklearn"], slipway_ws)
+    subjects[BARE] = (SLIPWAY_MODEL, "", slipway_ws)
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in subjects}
     for round_ in range(rounds):  # a fresh process each; the order turns every round
         order = list(subjects)[round_ % len(subjects) :] + list(subjects)[: round_ % len(subjects)]
         for name in order:
             tool, target, cwd = subjects[name]
-            child = spawn(tool, "measure", target, "--calls", str(calls), cwd=cwd)
-            results[name].append(collect(child))
+            if name == BARE:
+                args: tuple[str, ...] = ("bare",)
+            elif name == FULL:  # the load alone matters here
+                args = ("measure", target, "--calls", "1", "--full-skops-import")
+            else:
+                args = ("measure", target, "--calls", str(calls))
+            results[name].append(collect(spawn(tool, *args, cwd=cwd)))
     rows = []
-    for subject in [name for name in subjects if name.startswith("slipway")]:
-        rows.append(_row(results, subject, "load", rounds, refs, uri))
-        rows.append(_row(results, subject, "predict", rounds, refs, uri, calls))
+    for subject in ("slipway sklearn", "slipway onnx"):
+        if subject in subjects:
+            rows.append(_row(results, subject, "load", rounds, refs, uri))
+            rows.append(_row(results, subject, "predict", rounds, refs, uri, calls))
+    rows.append(_row(results, FULL, "load", rounds, refs, uri))
     return rows
 
 
@@ -73,14 +101,25 @@ def _row(
     calls: int = 0,
 ) -> Row:
     key, scale, unit = ("load_s", 1.0, "s") if kind == "load" else ("median_s", 1e3, "ms")
-    values = {name: [sig3(r[key] * scale) for r in found] for name, found in results.items()}
-    flavor = subject.removeprefix("slipway ")
+    values = {
+        name: [sig3(r[key] * scale) for r in found]
+        for name, found in results.items()
+        if kind == "load" or name != BARE
+    }
+    flavor = "sklearn" if subject == FULL else subject.removeprefix("slipway ")
+    target = None
     if kind == "load":
         metric = f"load {WHAT}, {flavor} package, in a fresh process, imports included"
         how = {
             subject: f"`import slipway; sw.models.load('{refs[flavor]}')`",
             "mlflow pyfunc": f"`import mlflow.pyfunc; mlflow.pyfunc.load_model('{uri}')`",
+            BARE: "`import sklearn.ensemble, sklearn.pipeline`, timed in the same way",
         }
+        if subject == FULL:
+            metric += ", skops imported whole ($SLIPWAY_SKOPS_FULL_IMPORT=1: the trick off)"
+            how[subject] += " with $SLIPWAY_SKOPS_FULL_IMPORT=1"
+        elif subject == "slipway sklearn":
+            target = _target(median(values[BARE]), median(values["mlflow pyfunc"]))
         metric += f" (median of {rounds})"
     else:
         metric = (
@@ -104,7 +143,19 @@ def _row(
         source=source(subject),
         anchors=(
             Anchor("mlflow pyfunc", median(values["mlflow pyfunc"]), source("mlflow pyfunc")),
+            *([Anchor(BARE, median(values[BARE]), source(BARE))] if kind == "load" else []),
         ),
+        target=target,
+    )
+
+
+def _target(bare: float, mlflow: float) -> Target:
+    """Within WITHIN_S of the bare scikit-learn import and FACTOR times faster than MLflow."""
+    return Target(
+        min(bare + WITHIN_S, mlflow / FACTOR),
+        "s",
+        inclusive=True,
+        label=f"<= {BARE} + {WITHIN_S:g} s and >= {FACTOR:g}x mlflow pyfunc",
     )
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from slipway.errors import InvalidInput
-from slipway.models._evaluate import Scorer, evaluate_frame
+from slipway.models._scoring import Scorer, score_frame
 
 
 def fixed(predictions: list[object], probabilities: list[list[float]] | None = None) -> Scorer:
@@ -28,7 +28,7 @@ def test_classification_metrics_match_their_definitions() -> None:
     predicted = [1, 0, 1, 0, 0, 1, 0, 1]
     positive = [0.9, 0.4, 0.8, 0.2, 0.1, 0.6, 0.3, 0.7]
     frame = pd.DataFrame({"x": range(8), "label": truth, "country": list("aabbaabb")})
-    result = evaluate_frame(
+    result = score_frame(
         fixed(predicted, [[1 - p, p] for p in positive]),
         frame,
         target="label",
@@ -68,7 +68,7 @@ def test_regression_metrics_match_their_definitions() -> None:
     truth = np.array([3.0, -0.5, 2.0, 7.0, 4.2])
     predicted = np.array([2.5, 0.0, 2.0, 8.0, 4.0])
     frame = pd.DataFrame({"x": range(5), "y": truth})
-    result = evaluate_frame(fixed(list(predicted)), frame, target="y", task="regression")
+    result = score_frame(fixed(list(predicted)), frame, target="y", task="regression")
     errors = truth - predicted
     assert result.metrics["rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)))
     assert result.metrics["mae"] == pytest.approx(np.mean(np.abs(errors)))
@@ -79,7 +79,7 @@ def test_regression_metrics_match_their_definitions() -> None:
 
 def test_a_slice_with_one_class_has_no_auc_rather_than_a_wrong_one() -> None:
     frame = pd.DataFrame({"x": range(4), "label": [1, 1, 0, 0], "g": ["only-pos"] * 2 + ["n"] * 2})
-    result = evaluate_frame(
+    result = score_frame(
         fixed([1, 0, 0, 0], [[0.1, 0.9], [0.6, 0.4], [0.8, 0.2], [0.7, 0.3]]),
         frame,
         target="label",
@@ -101,4 +101,4 @@ def test_a_slice_with_one_class_has_no_auc_rather_than_a_wrong_one() -> None:
 def test_bad_requests_name_what_is_wrong(kwargs: dict[str, object], message: str) -> None:
     frame = pd.DataFrame({"x": [1, 2], "label": [0, 1]})
     with pytest.raises(InvalidInput, match=message):
-        evaluate_frame(fixed([0, 1]), frame, **kwargs)  # type: ignore[arg-type]
+        score_frame(fixed([0, 1]), frame, **kwargs)  # type: ignore[arg-type]

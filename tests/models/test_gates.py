@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 import slipway as sw
-from slipway.client import Client, EmbeddedBackend
-from slipway.client._models import ModelsClient
+from slipway.client import Client, EmbeddedBackend, ModelsClient
 from slipway.context import Context, Principal
 from slipway.errors import InvalidInput, PermissionDenied
+from slipway.models import Models
 from slipway.services.registry.gates import ApprovalRule, DataChecks, GatePolicy, PromotionRequest
 from slipway.services.registry.schemas import EvaluationCreate
 from slipway.store import audit
@@ -76,7 +76,7 @@ def test_a_better_challenger_is_promoted_and_a_worse_one_refused(
 ) -> None:
     (workspace / "slipway.gates.yaml").write_text(GATES)
     write_holdout(workspace)
-    models = client.models
+    models, registry = Models(client), client.models
     with sw.using(client):
         holdout = sw.data.add("holdout.csv").ref
     for model in (forest(2), forest(5), forest(5, shuffled=True)):
@@ -86,7 +86,7 @@ def test_a_better_challenger_is_promoted_and_a_worse_one_refused(
     assert (refused.promoted, refused.passed, refused.current) == (False, False, None)
     (missing,) = [r for r in refused.failures if r.rule == "evaluation"]
     assert "slipway model evaluate churn@v1 --data holdout.csv@v1" in missing.message
-    assert models.alias_history("churn") == []
+    assert registry.alias_history("churn") == []
 
     models.evaluate("churn@v1", holdout, target="label")
     first = models.promote("churn", 1)
@@ -97,7 +97,7 @@ def test_a_better_challenger_is_promoted_and_a_worse_one_refused(
     models.evaluate("churn@v2", holdout, target="label")
     second = models.promote("churn", 2)
     assert (second.promoted, second.current) == (True, "churn@v1"), second.text()
-    assert models.get_version("churn@champion").version == 2
+    assert registry.get_version("churn@champion").version == 2
 
     models.evaluate("churn@v3", holdout, target="label")
     worse = models.promote("churn", 3)
@@ -105,22 +105,22 @@ def test_a_better_challenger_is_promoted_and_a_worse_one_refused(
     assert {r.rule for r in worse.failures} == {"min_metrics.f1_macro", "max_regression.f1_macro"}
     assert "max_regression.f1_macro" in worse.text() and "REFUSED" in worse.summary()
     # Nothing changed: the alias, its history, the promotion records.
-    assert models.get_version("churn@champion").version == 2
-    history = models.alias_history("churn")
+    assert registry.get_version("churn@champion").version == 2
+    history = registry.alias_history("churn")
     assert [(c.previous_version, c.version) for c in history] == [(None, 1), (1, 2)]
     assert all(c.reason.startswith("promoted through gates") for c in history)
-    assert models.promotions("churn@v3") == []
+    assert registry.promotions("churn@v3") == []
 
-    dry = models.check_gates("churn")  # the latest version, v3: checked, nothing moves
+    dry = models.check("churn")  # the latest version, v3: checked, nothing moves
     assert (dry.model, dry.dry_run, dry.passed, dry.promoted) == ("churn@v3", True, False, False)
-    assert len(models.alias_history("churn")) == 2
-    (record,) = models.promotions("churn@v2")
+    assert len(registry.alias_history("churn")) == 2
+    (record,) = registry.promotions("churn@v2")
     assert (record.alias, record.previous_version, record.forced) == ("champion", 1, False)
     assert record.report.passed and record.report.source.startswith("slipway.gates.yaml sha256:")
 
 
 def test_forced_promotion_needs_a_reason_and_is_on_record(local: Client) -> None:
-    models = local.models
+    models, registry = Models(local), local.models
     models.log_model(forest(2), "churn", input_example=example())
     policy = GatePolicy(approvals=ApprovalRule(required=1))
     with pytest.raises(InvalidInput, match="force needs a reason"):
@@ -130,10 +130,10 @@ def test_forced_promotion_needs_a_reason_and_is_on_record(local: Client) -> None
 
     forced = models.promote("churn", 1, force=True, reason="hotfix INC-42", policy=policy)
     assert (forced.promoted, forced.forced, forced.passed) == (True, True, False)
-    assert models.get_version("churn@champion").version == 1
-    (move,) = models.alias_history("churn")
+    assert registry.get_version("churn@champion").version == 1
+    (move,) = registry.alias_history("churn")
     assert "hotfix INC-42" in move.reason and "approvals.required" in move.reason
-    (record,) = models.promotions("churn@v1")
+    (record,) = registry.promotions("churn@v1")
     assert record.forced and record.reason == "hotfix INC-42"
     with ctx_of(local).store.read() as conn:
         events = audit.list_events(conn, action="model.promote")
@@ -145,7 +145,7 @@ def test_forced_promotion_needs_a_reason_and_is_on_record(local: Client) -> None
 
 def test_approvals_count_once_per_principal(local: Client) -> None:
     ctx = ctx_of(local)
-    models = local.models
+    models, registry = Models(local), local.models
     author = ctx.principal.name
 
     def as_(name: str, *permissions: str) -> ModelsClient:
@@ -161,9 +161,9 @@ def test_approvals_count_once_per_principal(local: Client) -> None:
     assert (first.created, again.created, again.note) == (True, False, "looked at the slices")
     with pytest.raises(PermissionDenied, match="model:approve"):
         as_("viewer", "model:read").approve("churn", 1)
-    assert [a.approved_by for a in models.approvals("churn@v1")] == [author, "alice"]
+    assert [a.approved_by for a in registry.approvals("churn@v1")] == [author, "alice"]
 
-    short = models.check_gates("churn@v1", policy=policy)
+    short = models.check("churn@v1", policy=policy)
     (rule,) = short.results
     assert (rule.passed, rule.observed, rule.threshold) == (False, 1, 2)
     assert f"{author} (the version's author)" in rule.message
@@ -171,14 +171,14 @@ def test_approvals_count_once_per_principal(local: Client) -> None:
     report = models.promote("churn", 1, policy=policy)
     assert report.promoted and report.results[0].observed == 2
     only = GatePolicy(approvals=ApprovalRule(required=2, approvers=["bob", "carol"]))
-    assert not models.check_gates("churn@v1", policy=only).passed
+    assert not models.check("churn@v1", policy=only).passed
 
 
 def test_pii_and_schema_changes_in_the_training_data_block(local: Client, workspace: Path) -> None:
     frame, label = churn_data(60)
     train = workspace / "train.csv"
     frame.assign(label=label).to_csv(train, index=False)
-    models = local.models
+    models = Models(local)
     with sw.using(local):
         first = sw.data.add("train.csv").ref
         emails = [f"user{i}@example.com" for i in range(len(frame))]
@@ -190,14 +190,14 @@ def test_pii_and_schema_changes_in_the_training_data_block(local: Client, worksp
     strict = GatePolicy(data_checks=DataChecks(no_pii=True, schema_unchanged=True))
     assert models.promote("churn", 1, policy=strict).promoted
 
-    report = models.check_gates("churn@v2", policy=strict)
+    report = models.check("churn@v2", policy=strict)
     pii, schema = report.results
     assert not pii.passed and "email (email) in train.csv@v2:train.csv" in pii.message
     assert not schema.passed and "column 'email' added" in schema.message
     allowed = GatePolicy(data_checks=DataChecks(no_pii=True, allowed_pii_columns=["email"]))
-    (excused,) = models.check_gates("churn@v2", policy=allowed).results
+    (excused,) = models.check("churn@v2", policy=allowed).results
     assert excused.passed and "allowed: email" in excused.message
-    blind = models.check_gates("churn@v3", policy=strict)
+    blind = models.check("churn@v3", policy=strict)
     assert all("records no training dataset versions" in r.message for r in blind.results)
     assert not blind.passed
 

@@ -11,6 +11,7 @@ import yaml
 
 from slipway.client import Client
 from slipway.config import load_settings
+from slipway.models import Models
 from slipway.services.registry.schemas import EvaluationCreate
 from tests.data.conftest import Cli, cli_runner
 from tests.models.test_gates import example, forest
@@ -37,7 +38,7 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
 def scored(client: Client, name: str, accuracies: list[float]) -> None:
     """Versions 1..n of `name`, each with an evaluation on holdout@v1 (no scoring needed)."""
     for number, accuracy in enumerate(accuracies, start=1):
-        client.models.log_model(forest(2), name, input_example=example())
+        Models(client).log_model(forest(2), name, input_example=example())
         body = EvaluationCreate(
             task="classification",
             data="holdout@v1",

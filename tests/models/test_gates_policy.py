@@ -14,7 +14,7 @@ from slipway.services.registry.gates import (
     Evidence,
     GatePolicy,
     TrainingData,
-    evaluate_gates,
+    check_policy,
     same_data,
 )
 
@@ -166,7 +166,7 @@ def test_regressions_follow_each_metric_direction_and_may_be_relative() -> None:
         max_regression={"rmse": 0.5, "r2": "2%"},
         max_latency_us={"single_row_p50_us": 800},
     )
-    better = evaluate_gates(
+    better = check_policy(
         policy, evidence(facts("m@v2", rmse=3.4, r2=0.785), facts("m@v1", rmse=3.0, r2=0.8))
     )
     by_rule = {r.rule: r for r in better}
@@ -175,7 +175,7 @@ def test_regressions_follow_each_metric_direction_and_may_be_relative() -> None:
     assert by_rule["max_regression.r2"].passed  # 2% of 0.8 = 0.016 allowed, 0.015 lost
     assert by_rule["max_regression.r2"].threshold == pytest.approx(0.784)
     assert not by_rule["max_latency_us.single_row_p50_us"].passed
-    worse = evaluate_gates(
+    worse = check_policy(
         policy, evidence(facts("m@v2", rmse=3.6, r2=None), facts("m@v1", rmse=3.0, r2=0.8))
     )
     rmse, r2 = worse[1], worse[2]
@@ -187,7 +187,7 @@ def test_a_holder_without_an_evaluation_on_the_data_fails_the_regression_rule() 
     policy = GatePolicy(evaluation_data="h@v1", max_regression={"accuracy": 0.0})
     e = evidence(facts("m@v2", accuracy=0.9))
     held = Evidence(**{**e.__dict__, "current": "m@v1"})
-    (_, rule) = evaluate_gates(policy, held)
+    (_, rule) = check_policy(policy, held)
     assert not rule.passed
     assert "slipway model evaluate m@v1 --data h@v1" in rule.message
 
@@ -197,12 +197,12 @@ def test_schema_comparison_keys_tables_by_dataset_name() -> None:
     old = TrainingData("train@v1", (), {"t.csv": {"a": "int64", "b": "double"}})
     new = TrainingData("train@v2", (), {"t.csv": {"a": "double", "c": "string"}})
     e = Evidence("m@v2", "me", "champion", "m@v1", None, None, (new,), (old,), ())
-    (rule,) = evaluate_gates(policy, e)
+    (rule,) = check_policy(policy, e)
     assert not rule.passed
     assert "column 'c' added" in rule.message and "column 'b' removed" in rule.message
     assert "column 'a' int64 -> double" in rule.message
     same = Evidence("m@v2", "me", "champion", "m@v1", None, None, (old,), (old,), ())
-    assert evaluate_gates(policy, same)[0].passed
+    assert check_policy(policy, same)[0].passed
 
 
 def test_the_known_metrics_are_those_evaluate_records() -> None:
@@ -211,16 +211,16 @@ def test_the_known_metrics_are_those_evaluate_records() -> None:
     import pandas as pd
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    from slipway.models._evaluate import Scorer, evaluate_frame
+    from slipway.models._scoring import Scorer, score_frame
     from slipway.services.registry.gates import METRICS, LatencyKey
 
     x = pd.DataFrame({"a": np.arange(40.0)})
     label = (x["a"] > 20).astype(int)
     classifier = LogisticRegression().fit(x, label)
     scorer = Scorer(classifier.predict, classifier.predict_proba, list(classifier.classes_))
-    classified = evaluate_frame(scorer, x.assign(y=label), target="y", task="classification")
+    classified = score_frame(scorer, x.assign(y=label), target="y", task="classification")
     regressor = LinearRegression().fit(x, x["a"] * 2)
-    regressed = evaluate_frame(
+    regressed = score_frame(
         Scorer(regressor.predict), x.assign(y=x["a"] * 2), target="y", task="regression"
     )
     assert set(classified.metrics) | set(regressed.metrics) == set(METRICS)

@@ -15,7 +15,7 @@ import slipway as sw
 from slipway.client import Client
 from slipway.config import load_settings
 from slipway.errors import InvalidInput
-from slipway.models._card_render import to_html, to_markdown
+from slipway.models import Models, card_html, card_markdown
 from slipway.services.registry.gates import ApprovalRule, GatePolicy
 from tests.data.conftest import Cli
 from tests.models.test_models_client import churn_data, train
@@ -45,7 +45,7 @@ def log_churn(client: Client, workspace: Path) -> str:
         dataset = sw.data.add("churn.csv")
         with sw.start_run(project="default", name="rf-baseline", capture=False) as run:
             sw.log_params({"n_estimators": 20, "max_depth": 3})
-            client.models.log_model(
+            Models(client).log_model(
                 model,
                 "churn",
                 input_example=frame.head(5),
@@ -59,7 +59,7 @@ def log_churn(client: Client, workspace: Path) -> str:
         sw.models.set_alias("churn", 1, "champion", reason="beats the rules baseline")
         client.models.approve("churn", 1, note="slices look even")
         policy = GatePolicy(approvals=ApprovalRule(required=1))
-        assert client.models.promote("churn", 1, alias="production", policy=policy).promoted
+        assert Models(client).promote("churn", 1, alias="production", policy=policy).promoted
         sw.models.log_model(model, "churn", input_example=frame.head(2))
         sw.models.set_alias("churn", 2, "staging", reason="only ever on v2")
         sw.models.set_alias("churn", 2, "champion", reason="retrained on fresh data")
@@ -91,7 +91,7 @@ def test_a_card_shows_each_section_with_its_facts(client: Client, workspace: Pat
     [approval] = card.approvals
     assert (approval.note, approval.approved_by) == ("slices look even", card.version.created_by)
 
-    md = sections(to_markdown(card))
+    md = sections(card_markdown(card))
     assert list(md) == [
         "Overview",
         "Intended use",
@@ -132,7 +132,7 @@ def test_a_card_shows_each_section_with_its_facts(client: Client, workspace: Pat
     assert "### production: " in gates and "| approvals.required | yes |" in gates
     assert "| slices look even |" in gates
 
-    page = to_html(card)
+    page = card_html(card)
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
     for fact in ("churn.csv@v1", "400 rows", "tenure", "scikit-learn==", run_id, "max_depth"):
         assert fact in page
@@ -143,29 +143,29 @@ def test_a_card_shows_each_section_with_its_facts(client: Client, workspace: Pat
 def test_user_text_is_escaped_in_html(workspace: Path) -> None:
     model, frame = train()
     client = Client.from_settings(load_settings(workspace / ".slipway"))
-    client.models.log_model(
+    Models(client).log_model(
         model, "churn", input_example=frame.head(2), description='<img src=x onerror="go()">'
     )
     planted = "<script>alert('card')</script> & <b>bold</b>"
-    client.models.set_card("churn@v1", intended_use=planted, limitations="a | b")
+    Models(client).set_card("churn@v1", intended_use=planted, limitations="a | b")
     client.models.set_alias("churn", 1, "champion", reason="</td><script>x()</script> | y")
     card = client.models.card("churn@v1")
     client.close()
-    page = to_html(card)
+    page = card_html(card)
     assert "<script" not in page and "<img" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(&#x27;card&#x27;)&lt;/script&gt; &amp; &lt;b&gt;bold" in page
     assert "&lt;img src=x onerror=&quot;go()&quot;&gt;" in page
     assert "&lt;/td&gt;&lt;script&gt;x()&lt;/script&gt;" in page
     # In Markdown a pipe inside a table cell is escaped, so the row keeps its cells.
-    [row] = [line for line in to_markdown(card).splitlines() if "x()" in line]
+    [row] = [line for line in card_markdown(card).splitlines() if "x()" in line]
     assert row.count(" | ") == 5
 
 
 def test_a_version_with_only_a_package_still_renders(client: Client) -> None:
     model, _ = train()
-    client.models.log_model(model, "bare", requirements=["scikit-learn>=1.3"])
+    Models(client).log_model(model, "bare", requirements=["scikit-learn>=1.3"])
     card = client.models.card("bare")
-    md = sections(to_markdown(card))
+    md = sections(card_markdown(card))
     for title in (
         "Intended use",
         "Limitations",
@@ -180,21 +180,21 @@ def test_a_version_with_only_a_package_still_renders(client: Client) -> None:
     assert "Approvals: none recorded." in gates
     assert "- **run:** -" in md["Lineage"] and "- **code commit:** -" in md["Lineage"]
     assert "- scikit-learn>=1.3" in md["Environment"]
-    assert "none recorded" in to_html(card)
+    assert "none recorded" in card_html(card)
 
 
 def test_a_package_without_its_description_is_named_not_fatal(workspace: Path) -> None:
-    from slipway.client._model_packages import store_folder
+    from slipway.models import store_package
     from slipway.services.registry.schemas import ModelVersionCreate
 
     folder = workspace / "not-a-package"
     folder.mkdir()
     (folder / "weights.bin").write_bytes(b"\0" * 16)
     client = Client.from_settings(load_settings(workspace / ".slipway"))
-    digest = store_folder(client.models.objects, folder)
+    digest = store_package(client.models.objects, folder)
     request = ModelVersionCreate(package_hash=digest, flavor="custom")
     client.backend.call("create_model_version", project="default", name="odd", body=request)
-    md = sections(to_markdown(client.models.card("odd@v1")))
+    md = sections(card_markdown(client.models.card("odd@v1")))
     client.close()
     assert "Not shown: the package has no slipway-model.yaml." in md["Environment"]
     assert "- **flavor:** custom" in md["Overview"]
@@ -203,17 +203,17 @@ def test_a_package_without_its_description_is_named_not_fatal(workspace: Path) -
 def test_card_text_is_stored_as_tags_changed_and_removed(workspace: Path) -> None:
     model, frame = train()
     client = Client.from_settings(load_settings(workspace / ".slipway"))
-    client.models.log_model(model, "churn", input_example=frame.head(2), tags={"team": "crm"})
-    version = client.models.set_card("churn", intended_use="  Retention calls.  ")
+    Models(client).log_model(model, "churn", input_example=frame.head(2), tags={"team": "crm"})
+    version = Models(client).set_card("churn", intended_use="  Retention calls.  ")
     assert version.tags == {"card.intended_use": "Retention calls.", "team": "crm"}
-    version = client.models.set_card("churn@v1", limitations="Old data.")
+    version = Models(client).set_card("churn@v1", limitations="Old data.")
     assert version.tags["card.intended_use"] == "Retention calls."  # left as it was
-    version = client.models.set_card("churn@v1", intended_use="")
+    version = Models(client).set_card("churn@v1", intended_use="")
     assert version.tags == {"card.limitations": "Old data.", "team": "crm"}
     with pytest.raises(InvalidInput, match="intended_use, limitations"):
-        client.models.set_card("churn@v1")
+        Models(client).set_card("churn@v1")
     with pytest.raises(InvalidInput, match="the limit is 6000"):
-        client.models.set_card("churn@v1", limitations="x" * 6001)
+        Models(client).set_card("churn@v1", limitations="x" * 6001)
     assert client.models.card("churn@v1").limitations == "Old data."  # nothing lost
     client.close()
 
@@ -221,7 +221,7 @@ def test_card_text_is_stored_as_tags_changed_and_removed(workspace: Path) -> Non
 def test_the_cli_stores_text_prints_and_writes_cards(workspace: Path, cli: Cli) -> None:
     model, frame = train()
     client = Client.from_settings(load_settings(workspace / ".slipway"))
-    client.models.log_model(model, "churn", input_example=frame.head(2))
+    Models(client).log_model(model, "churn", input_example=frame.head(2))
     client.models.set_alias("churn", 1, "champion")
     client.close()
     text = ("--intended-use", "Retention <calls>", "--set", "limitations=Small | old sample")

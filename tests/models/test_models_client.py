@@ -19,6 +19,7 @@ import slipway as sw
 from slipway.client import Client
 from slipway.config import load_settings
 from slipway.errors import Conflict, InvalidInput
+from slipway.models import Models
 from tests.conftest import clean_env
 from tests.data.conftest import Cli
 
@@ -73,8 +74,8 @@ def test_aliases_move_and_guard_the_versions_they_point_at(client: Client) -> No
     first, frame = train(depth=2)
     second, _ = train(depth=4)
     models = client.models
-    models.log_model(first, "churn", input_example=frame.head(2))
-    models.log_model(second, "churn", input_example=frame.head(2))
+    Models(client).log_model(first, "churn", input_example=frame.head(2))
+    Models(client).log_model(second, "churn", input_example=frame.head(2))
     assert models.set_alias("churn", 1, "champion", reason="first one").version == 1
     assert models.set_alias("churn", 2, "champion", reason="better F1").version == 2
     assert models.get_version("churn@champion").version == 2
@@ -119,8 +120,8 @@ def test_load_in_a_fresh_process_predicts_the_same(workspace: Path) -> None:
 def test_the_cli_lists_shows_moves_and_refuses(workspace: Path, cli: Cli) -> None:
     model, frame = train()
     client = Client.from_settings(load_settings(workspace / ".slipway"))
-    client.models.log_model(model, "churn", input_example=frame.head(2), description="rf")
-    client.models.log_model(model, "churn", input_example=frame.head(2))
+    Models(client).log_model(model, "churn", input_example=frame.head(2), description="rf")
+    Models(client).log_model(model, "churn", input_example=frame.head(2))
     client.close()
     out, _ = cli("model", "alias", "churn", "champion", "1", "--reason", "baseline")
     assert "churn@champion -> churn@v1" in out
@@ -172,13 +173,13 @@ def test_an_evaluation_is_scored_here_and_kept_with_the_version(
     kept = client.models.evaluations("churn@v1")
     assert [e.id for e in kept] == [found.id] and kept[0].metrics == found.metrics
     with pytest.raises(InvalidInput, match="no column 'churned'"):
-        client.models.evaluate("churn@v1", test, target="churned")
+        Models(client).evaluate("churn@v1", test, target="churned")
 
 
 def test_the_cli_evaluates_and_lists_evaluations(workspace: Path, cli: Cli) -> None:
     model, frame = train()
     client = Client.from_settings(load_settings(workspace / ".slipway"))
-    client.models.log_model(model, "churn", input_example=frame.head(2))
+    Models(client).log_model(model, "churn", input_example=frame.head(2))
     client.close()
     test, label = churn_data(100)
     test.assign(label=label).to_parquet(workspace / "holdout.parquet")
@@ -206,12 +207,12 @@ def test_a_tampered_package_cache_is_replaced_not_loaded(workspace: Path) -> Non
 
     model, frame = train()
     client = Client.from_settings(load_settings(workspace / ".slipway"))
-    version = client.models.log_model(model, "churn", input_example=frame.head(2))
-    client.models.load("churn@v1")  # materializes the package into the cache
-    cached = client.models.package_path(version)
+    version = Models(client).log_model(model, "churn", input_example=frame.head(2))
+    Models(client).load("churn@v1")  # materializes the package into the cache
+    cached = Models(client).package_path(version)
     marker = workspace / "pwned"
     (cached / "model" / "model.skops").write_bytes(pickle.dumps(_Boom(marker)))
-    again = client.models.load("churn@v1")
+    again = Models(client).load("churn@v1")
     np.testing.assert_array_equal(again.predict(frame), model.predict(frame))
     assert not marker.exists()
     client.close()
@@ -269,7 +270,7 @@ def test_lineage_comes_from_the_run_when_the_call_names_none(workspace: Path) ->
 def test_a_version_description_and_tags_change_from_the_cli(workspace: Path, cli: Cli) -> None:
     model, frame = train()
     client = Client.from_settings(load_settings(workspace / ".slipway"))
-    client.models.log_model(model, "churn", input_example=frame.head(2), tags={"team": "risk"})
+    Models(client).log_model(model, "churn", input_example=frame.head(2), tags={"team": "risk"})
     client.close()
     out, _ = cli("model", "update", "churn", "1", "-d", "calibrated", "--tag", "stage=dev")
     assert "about:    calibrated" in out and "tag:      stage=dev" in out

@@ -24,7 +24,7 @@ import yaml
 
 from slipway._version import __version__
 from slipway.errors import AlreadyExists, ConfigError, IntegrityError, InvalidInput, NotFound
-from slipway.models._package import load_package, read_package_meta, save_package
+from slipway.models import load_package, read_package_meta, save_package
 from slipway.models.flavors import PythonModel
 
 TREE = "sklearn.tree._tree.Tree"
@@ -32,7 +32,7 @@ FRESH_PROCESS = """
 import json, sys
 from pathlib import Path
 import numpy as np, pandas as pd
-from slipway.models._package import load_package
+from slipway.models import load_package
 
 folder, data, out, trusted = sys.argv[1:5]
 model = load_package(Path(folder), trusted_types=json.loads(trusted))
@@ -468,7 +468,7 @@ def test_a_package_is_written_only_into_an_empty_folder(tmp_path: Path) -> None:
 def test_an_example_that_contradicts_the_signature_is_refused(tmp_path: Path) -> None:
     from sklearn.linear_model import Ridge
 
-    from slipway.models._signature import ColumnSpec, Signature
+    from slipway.models import ColumnSpec, Signature
 
     signature = Signature([ColumnSpec("x", "integer")])
     with pytest.raises(InvalidInput, match="column 'x' expects integer, got a float with a"):

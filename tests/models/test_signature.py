@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from slipway.errors import InvalidInput
-from slipway.models._signature import ColumnSpec, Signature, infer_signature
+from slipway.models import ColumnSpec, Signature, infer_signature
 
 
 def customers() -> pd.DataFrame:

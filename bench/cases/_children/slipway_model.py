@@ -1,18 +1,24 @@
 """Slipway's side of the `model_serve` case, one step per fresh process; prints JSON.
 
     .venv/bin/python slipway_model.py prepare            (cwd: a `slipway init` workspace)
-    .venv/bin/python slipway_model.py measure REF --calls N
+    .venv/bin/python slipway_model.py measure REF --calls N [--full-skops-import]
+    .venv/bin/python slipway_model.py bare
 
 `prepare` trains the bench model, registers it (and its ONNX conversion) and writes the
 expected predictions; `measure` times `import slipway` + `sw.models.load(REF)` in this fresh
-process, checks the predictions, then times single-row `predict` calls.
+process, checks the predictions, then times single-row `predict` calls; `--full-skops-import`
+sets $SLIPWAY_SKOPS_FULL_IMPORT=1 first (skops imported with scikit-learn's torch adapter, the
+trick off). `bare` times `import sklearn.ensemble, sklearn.pipeline` alone, the same way: the
+floor a scikit-learn load cannot go under.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from typing import Any
 
 from _model_data import train
@@ -41,13 +47,27 @@ def measure(ref: str, calls: int) -> dict[str, Any]:
     return measure_loaded(load, f"slipway {ref}", calls)
 
 
+def bare() -> dict[str, Any]:
+    start = time.perf_counter()
+    import sklearn.ensemble
+    import sklearn.pipeline  # noqa: F401
+
+    return {"load_s": time.perf_counter() - start}
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("step", choices=["prepare", "measure"])
+    parser.add_argument("step", choices=["prepare", "measure", "bare"])
     parser.add_argument("ref", nargs="?")
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--full-skops-import", action="store_true")
     args = parser.parse_args(argv)
-    result = prepare() if args.step == "prepare" else measure(args.ref, args.calls)
+    if args.full_skops_import:
+        os.environ["SLIPWAY_SKOPS_FULL_IMPORT"] = "1"
+    if args.step == "bare":
+        result = bare()
+    else:
+        result = prepare() if args.step == "prepare" else measure(args.ref, args.calls)
     print(json.dumps(result))
 
 

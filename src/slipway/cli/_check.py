@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from slipway.cli._common import client, console
+from slipway.cli._common import console
+from slipway.cli._model_gates import print_report, shown
+from slipway.cli._model_options import PROJECT, models
 
 if TYPE_CHECKING:
-    from slipway.services.registry.gates import GateReport
-
-PROJECT = click.option("--project", "-p", help="Project (default: $SLIPWAY_PROJECT or 'default').")
+    from slipway.models import GateReport
 
 
 @click.command()
@@ -49,8 +49,8 @@ def check(
     from slipway.errors import Conflict, NotFound
     from slipway.refs import parse_model_ref
 
-    registry = client(ctx).models
-    gates = registry.gates(gates_file)
+    sdk = models(ctx)
+    gates = sdk.gates(gates_file)
     unknown = [name for name in only if name not in gates.models]
     if unknown:
         raise click.UsageError(f"{gates.path} has no gates for {', '.join(unknown)}")
@@ -67,7 +67,7 @@ def check(
     for name in only or tuple(gates.models):
         ref = picked.get(name, name)  # NAME: its latest active version
         try:
-            results.append((name, registry.check_gates(ref, gates_file=gates, project=project)))
+            results.append((name, sdk.check(ref, gates_file=gates, project=project)))
         except (NotFound, Conflict) as exc:  # no version to check: this model fails
             results.append((name, f"{ref}: {exc.detail}"))
     for name, outcome in results:
@@ -83,39 +83,6 @@ def check(
         click.echo(f"{len(failed)} of {total} models failed their gates: {', '.join(failed)}")
         raise click.exceptions.Exit(1)
     click.echo(f"all {total} models pass their gates")
-
-
-def print_report(report: GateReport) -> None:
-    """The verdict, a table of the rules (result, observed, threshold), then why each failed
-    rule failed and what each rule that passed without evidence noted."""
-    from rich.table import Table
-
-    out = console()
-    good = report.promoted or (report.dry_run and report.passed)
-    colour = "green" if good and not report.forced else "red" if not good else "yellow"
-    out.print(f"[{colour}]{report.summary()}[/{colour}]", highlight=False)
-    if not report.results:
-        return
-    table = Table("rule", "result", "observed", "threshold")
-    table.columns[0].no_wrap = True
-    for r in report.results:
-        mark = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
-        table.add_row(r.rule, mark, _shown(r.observed), _shown(r.threshold))
-    out.print(table)
-    for r in report.results:
-        if not r.passed or r.observed is None:
-            label = "FAIL" if not r.passed else "note"
-            out.print(f"  {label} {r.rule}: {r.message}", highlight=False, soft_wrap=True)
-    if report.forced:
-        out.print(f"  forced: {report.reason}", highlight=False, soft_wrap=True)
-
-
-def _shown(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
 
 
 def write_junit(path: Path, results: list[tuple[str, GateReport | str]], source: str) -> None:
@@ -140,7 +107,7 @@ def write_junit(path: Path, results: list[tuple[str, GateReport | str]], source:
             for r in outcome.results:
                 case = ET.SubElement(suite, "testcase", name=r.rule, classname=f"gates.{name}")
                 case.set("time", "0")
-                detail = f"observed: {_shown(r.observed)}; threshold: {_shown(r.threshold)}"
+                detail = f"observed: {shown(r.observed)}; threshold: {shown(r.threshold)}"
                 if not r.passed:
                     failure = ET.SubElement(case, "failure", message=r.message, type="GateFailed")
                     failure.text = detail

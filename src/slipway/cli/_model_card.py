@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from slipway.cli._common import client
+from slipway.cli._model_options import PROJECT, models
 
 _KEYS = ("intended_use", "limitations")
 
@@ -34,7 +34,7 @@ _KEYS = ("intended_use", "limitations")
 )
 @click.option("--intended-use", help="Store what the model is for (same as --set intended_use=).")
 @click.option("--limitations", help="Store where it falls short (same as --set limitations=).")
-@click.option("--project", "-p", help="Project (default: $SLIPWAY_PROJECT or 'default').")
+@PROJECT
 @click.pass_context
 def card(
     ctx: click.Context,
@@ -53,16 +53,16 @@ def card(
     slipway model card churn@v3 --html --output churn-v3.html
     """
     texts = _texts(assignments, intended_use=intended_use, limitations=limitations)
-    registry = client(ctx).models
+    sdk = models(ctx)
     if texts:
-        version = registry.set_card(ref, project=project, **texts)
+        version = sdk.set_card(ref, project=project, **texts)
         click.echo(f"{version.ref}: stored {', '.join(sorted(texts))}", err=True)
         ref = version.ref  # an alias could move before the card is read
-    from slipway.models._card_render import to_html, to_markdown
+    from slipway.models import card_html, card_markdown
 
-    found = registry.card(ref, project=project)
+    found = sdk.card(ref, project=project)
     html = as_html or (output is not None and output.suffix.lower() in {".html", ".htm"})
-    text = to_html(found) if html else to_markdown(found)
+    text = card_html(found) if html else card_markdown(found)
     if output is None:
         click.echo(text, nl=False)
         return

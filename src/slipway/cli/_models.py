@@ -1,4 +1,5 @@
-"""`slipway model ...`: list, versions, show, alias, history, archive, restore, delete, lineage."""
+"""`slipway model ...`: the registry's records (list, versions, show, alias, history, update,
+archive, restore, delete, lineage); evaluation, cards and the gates have modules of their own."""
 
 from __future__ import annotations
 
@@ -7,22 +8,19 @@ from typing import TYPE_CHECKING
 
 import click
 
-from slipway.cli._common import client, console, stamp
+from slipway.cli._common import console, stamp
+from slipway.cli._model_card import card
+from slipway.cli._model_evaluation import evaluate, evaluations, to_onnx
+from slipway.cli._model_gates import approvals, approve, promote, promotions
+from slipway.cli._model_options import PROJECT, registry
 
 if TYPE_CHECKING:
-    from slipway.client._models import ModelsClient
-    from slipway.services.registry.schemas import Evaluation, ModelVersion
-
-PROJECT = click.option("--project", "-p", help="Project (default: $SLIPWAY_PROJECT or 'default').")
-
-
-def models(ctx: click.Context) -> ModelsClient:
-    return client(ctx).models
+    from slipway.models import ModelVersion
 
 
 @click.group()
 def model() -> None:
-    """The model registry: versions, aliases, archive, lineage."""
+    """The model registry: versions, aliases, archive, lineage, evaluation, cards, gates."""
 
 
 @model.command("list")
@@ -33,7 +31,7 @@ def list_(ctx: click.Context, project: str | None) -> None:
     from rich.table import Table
 
     table = Table("model", "latest", "aliases", "created", "by", "description")
-    for m in models(ctx).list_models(project=project):
+    for m in registry(ctx).list_models(project=project):
         aliases = ", ".join(f"{a}=v{v}" for a, v in sorted(m.aliases.items()))
         latest = f"v{m.latest_version}" if m.latest_version else "-"
         table.add_row(m.name, latest, aliases, stamp(m.created_at), m.created_by, m.description)
@@ -49,7 +47,7 @@ def versions(ctx: click.Context, name: str, project: str | None) -> None:
     from rich.table import Table
 
     table = Table("version", "flavor", "status", "aliases", "created", "by", "run", "description")
-    for v in models(ctx).list_versions(name, project=project):
+    for v in registry(ctx).list_versions(name, project=project):
         aliases, run = ", ".join(v.aliases), (v.run_id or "")[:8]
         table.add_row(
             v.ref,
@@ -71,7 +69,7 @@ def versions(ctx: click.Context, name: str, project: str | None) -> None:
 @click.pass_context
 def show(ctx: click.Context, ref: str, as_json: bool, project: str | None) -> None:
     """One version (NAME@vN, NAME@alias, NAME@latest): package, signature, lineage links."""
-    version = models(ctx).get_version(ref, project=project)
+    version = registry(ctx).get_version(ref, project=project)
     if as_json:
         click.echo(version.model_dump_json(indent=2))
         return
@@ -117,16 +115,16 @@ def alias(
     project: str | None,
 ) -> None:
     """Point NAME@ALIAS at VERSION (e.g. `slipway model alias churn champion 4`)."""
-    registry = models(ctx)
+    records = registry(ctx)
     if delete:
         if version is not None:
             raise click.UsageError("--delete takes no VERSION")
-        registry.delete_alias(name, alias, project=project)
+        records.delete_alias(name, alias, project=project)
         click.echo(f"{name}@{alias} removed")
         return
     if version is None:
         raise click.UsageError("give the VERSION the alias should point at, or --delete")
-    moved = registry.set_alias(name, version, alias, reason=reason, project=project)
+    moved = records.set_alias(name, version, alias, reason=reason, project=project)
     click.echo(f"{name}@{alias} -> {moved.ref}")
 
 
@@ -139,7 +137,7 @@ def history(ctx: click.Context, name: str, project: str | None) -> None:
     from rich.table import Table
 
     table = Table("when", "alias", "from", "to", "by", "reason")
-    for c in models(ctx).alias_history(name, project=project):
+    for c in registry(ctx).alias_history(name, project=project):
         before = f"v{c.previous_version}" if c.previous_version is not None else "-"
         after = f"v{c.version}" if c.version is not None else "(removed)"
         table.add_row(stamp(c.changed_at), c.alias, before, after, c.changed_by, c.reason)
@@ -170,7 +168,7 @@ def update(
         raise click.UsageError(f"--tag takes KEY=VALUE, got {bad[0]!r}")
     if description is None and not tags and not untag:
         raise click.UsageError("give --description, --tag or --untag")
-    changed = models(ctx).update(
+    changed = registry(ctx).update(
         name,
         version,
         description=description,
@@ -188,7 +186,7 @@ def update(
 @click.pass_context
 def archive(ctx: click.Context, name: str, version: int, project: str | None) -> None:
     """Archive a version (refused while an alias points at it)."""
-    click.echo(f"{models(ctx).archive(name, version, project=project).ref} archived")
+    click.echo(f"{registry(ctx).archive(name, version, project=project).ref} archived")
 
 
 @model.command()
@@ -198,7 +196,7 @@ def archive(ctx: click.Context, name: str, version: int, project: str | None) ->
 @click.pass_context
 def restore(ctx: click.Context, name: str, version: int, project: str | None) -> None:
     """Make an archived version active again."""
-    click.echo(f"{models(ctx).restore(name, version, project=project).ref} active")
+    click.echo(f"{registry(ctx).restore(name, version, project=project).ref} active")
 
 
 @model.command()
@@ -214,11 +212,11 @@ def delete(
     what = f"{name}@v{version}" if version is not None else f"model {name} and all its versions"
     if not yes:
         click.confirm(f"Delete {what}?", abort=True)
-    registry = models(ctx)
+    records = registry(ctx)
     if version is None:
-        registry.delete_model(name, project=project)
+        records.delete_model(name, project=project)
     else:
-        registry.delete_version(name, version, project=project)
+        records.delete_version(name, version, project=project)
     click.echo(f"deleted {what}")
 
 
@@ -229,7 +227,7 @@ def delete(
 @click.pass_context
 def lineage(ctx: click.Context, ref: str, as_json: bool, project: str | None) -> None:
     """What a version came from: run, dataset versions, code commit, pipeline run."""
-    found = models(ctx).lineage(ref, project=project)
+    found = registry(ctx).lineage(ref, project=project)
     if as_json:
         click.echo(found.model_dump_json(indent=2))
         return
@@ -250,174 +248,5 @@ def lineage(ctx: click.Context, ref: str, as_json: bool, project: str | None) ->
         click.echo(f"  pipeline: {found.pipeline_run}")
 
 
-@model.command()
-@click.argument("ref")
-@click.option("--data", "data", required=True, help="CSV/Parquet file or dataset NAME@vN.")
-@click.option("--target", required=True, help="The label column.")
-@click.option(
-    "--task", type=click.Choice(["classification", "regression"]), default="classification"
-)
-@click.option("--slice", "slices", multiple=True, help="Also score per value of this column.")
-@PROJECT
-@click.pass_context
-def evaluate(
-    ctx: click.Context,
-    ref: str,
-    data: str,
-    target: str,
-    task: str,
-    slices: tuple[str, ...],
-    project: str | None,
-) -> None:
-    """Score a version on labelled data and keep the result with it."""
-    found = models(ctx).evaluate(
-        ref, data, target=target, task=task, slices=slices, project=project
-    )
-    _print_evaluation(found)
-
-
-@model.command()
-@click.argument("ref")
-@PROJECT
-@click.pass_context
-def evaluations(ctx: click.Context, ref: str, project: str | None) -> None:
-    """The evaluations kept with a version, newest first."""
-    kept = models(ctx).evaluations(ref, project=project)
-    if not kept:
-        click.echo(f"{ref}: no evaluations yet (`slipway model evaluate {ref} --data ...`)")
-    for found in kept:
-        _print_evaluation(found)
-
-
-def _print_evaluation(found: Evaluation) -> None:
-    click.echo(f"{found.model} on {found.data}: {found.rows:,} rows, {found.task}")
-    click.echo(f"  at {stamp(found.created_at)} by {found.created_by}")
-    for name, value in found.metrics.items():
-        click.echo(f"  {name:<18} {'-' if value is None else f'{value:.4f}'}")
-    latency = found.latency
-    if latency:
-        click.echo(
-            f"  latency            {latency.get('batch_us_per_row', 0):.1f} us/row in a batch, "
-            f"{latency.get('single_row_p50_us', 0):.0f} us one row (p50)"
-        )
-    for s in found.slices:
-        shown = ", ".join(f"{k}={v:.3f}" for k, v in s["metrics"].items() if isinstance(v, float))
-        click.echo(f"  slice {s['column']}={s['value']} ({s['rows']} rows): {shown}")
-
-
-from slipway.cli._model_card import card as _card  # noqa: E402
-
-model.add_command(_card)
-
-
-@model.command("to-onnx")
-@click.argument("ref")
-@click.option("--name", default=None, help="Register under this model (default: REF's model).")
-@PROJECT
-@click.pass_context
-def to_onnx(ctx: click.Context, ref: str, name: str | None, project: str | None) -> None:
-    """Convert a scikit-learn version to ONNX, checked to predict the same, as a new version."""
-    made = models(ctx).to_onnx(ref, name=name, project=project)
-    click.echo(f"{made.ref}  (onnx, converted from {made.tags.get('converted_from', ref)})")
-
-
-# -- promotion gates: approve, promote (see `slipway check` for CI) ------------------------
-
-
-@model.command()
-@click.argument("name")
-@click.argument("version", type=int)
-@click.option("--note", default="", help="What you checked (kept with the approval).")
-@PROJECT
-@click.pass_context
-def approve(ctx: click.Context, name: str, version: int, note: str, project: str | None) -> None:
-    """Approve NAME version VERSION for promotion, as yourself (once per person)."""
-    found = models(ctx).approve(name, version, note=note, project=project)
-    if found.created:
-        click.echo(f"{found.model} approved by {found.approved_by}")
-    else:
-        when = stamp(found.approved_at)
-        click.echo(f"{found.model}: {found.approved_by} already approved it at {when}")
-
-
-@model.command()
-@click.argument("ref")
-@PROJECT
-@click.pass_context
-def approvals(ctx: click.Context, ref: str, project: str | None) -> None:
-    """Who approved a version, oldest first."""
-    kept = models(ctx).approvals(ref, project=project)
-    if not kept:
-        click.echo(f"{ref}: no approvals yet (`slipway model approve NAME VERSION`)")
-    for a in kept:
-        note = f"  {a.note}" if a.note else ""
-        click.echo(f"{a.model}  {stamp(a.approved_at)}  {a.approved_by}{note}")
-
-
-@model.command()
-@click.argument("name")
-@click.argument("version", type=int)
-@click.option("--to", "alias", help="The alias to move (default: the policy's, else champion).")
-@click.option("--force", is_flag=True, help="Move it even though gates fail (needs --reason).")
-@click.option("--reason", default="", help="Why; kept in the alias history and the audit log.")
-@click.option(
-    "--gates",
-    "gates_file",
-    type=click.Path(dir_okay=False),
-    help="Gates file (default: the nearest slipway.gates.yaml up from here).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@PROJECT
-@click.pass_context
-def promote(
-    ctx: click.Context,
-    name: str,
-    version: int,
-    alias: str | None,
-    force: bool,
-    reason: str,
-    gates_file: str | None,
-    as_json: bool,
-    project: str | None,
-) -> None:
-    """Move an alias to NAME version VERSION if it passes NAME's gates.
-
-    Exits 0 when the alias moved, 1 when the gates refused (then nothing changed).
-    """
-    from slipway.cli._check import print_report
-
-    report = models(ctx).promote(
-        name,
-        version,
-        alias=alias,
-        force=force,
-        reason=reason,
-        gates_file=gates_file,
-        project=project,
-    )
-    if as_json:
-        click.echo(report.model_dump_json(indent=2))
-    else:
-        print_report(report)
-    if not report.promoted:
-        raise click.exceptions.Exit(1)
-
-
-@model.command()
-@click.argument("ref")
-@PROJECT
-@click.pass_context
-def promotions(ctx: click.Context, ref: str, project: str | None) -> None:
-    """How a version went through the gates (forced promotions too), newest first."""
-    kept = models(ctx).promotions(ref, project=project)
-    if not kept:
-        click.echo(f"{ref}: never promoted through gates")
-    for p in kept:
-        before = f"v{p.previous_version}" if p.previous_version is not None else "-"
-        how = "FORCED" if p.forced else "gates passed"
-        click.echo(
-            f"{p.model} -> {p.alias} (was {before})  {stamp(p.promoted_at)}  {p.promoted_by}"
-        )
-        click.echo(f"  {how}: {len(p.report.results)} rules, {len(p.report.failures)} failed")
-        if p.reason:
-            click.echo(f"  reason: {p.reason}")
+for command in (card, evaluate, evaluations, to_onnx, approve, approvals, promote, promotions):
+    model.add_command(command)

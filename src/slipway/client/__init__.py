@@ -15,16 +15,22 @@ if TYPE_CHECKING:
     from slipway.client._batcher import Batcher
     from slipway.client._client import Client
     from slipway.client._current import connect, current_client, using
+    from slipway.client._data_objects import DataObjects, staged, write_tree
+    from slipway.client._models import ModelsClient
 
 __all__ = [
     "Backend",
     "Batcher",
     "Client",
+    "DataObjects",
     "EmbeddedBackend",
     "HttpBackend",
+    "ModelsClient",
     "connect",
     "current_client",
+    "staged",
     "using",
+    "write_tree",
 ]
 _WHERE = {
     "Backend": "slipway.client._backends",
@@ -35,6 +41,10 @@ _WHERE = {
     "connect": "slipway.client._current",
     "current_client": "slipway.client._current",
     "using": "slipway.client._current",
+    "DataObjects": "slipway.client._data_objects",
+    "staged": "slipway.client._data_objects",
+    "write_tree": "slipway.client._data_objects",
+    "ModelsClient": "slipway.client._models",
 }
 
 __getattr__ = lazy_exports(__name__, _WHERE)

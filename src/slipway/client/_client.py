@@ -99,9 +99,9 @@ class Client:
 
     @property
     def models(self) -> ModelsClient:
-        """The model registry: log, load, aliases (made on first use)."""
+        """The model registry's operations (made on first use); `slipway.models` logs and loads."""
         if self._models is None:
-            self._models = ModelsClient(self.settings, self.backend, self.datasets)
+            self._models = ModelsClient(self.settings, self.backend)
         return self._models
 
     @property

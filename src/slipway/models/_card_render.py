@@ -280,7 +280,7 @@ SECTIONS: tuple[Callable[[ModelCard], Section], ...] = (
 # -- writers -------------------------------------------------------------------------------
 
 
-def to_markdown(card: ModelCard) -> str:
+def card_markdown(card: ModelCard) -> str:
     """The card as Markdown: readable as is in a terminal, rendered nicely anywhere else."""
     out = [f"# Model card: {card.version.ref}", "", f"_Generated {_when(card.generated_at)}._"]
     for title, blocks in (section(card) for section in SECTIONS):
@@ -316,7 +316,7 @@ def _md_cell(text: str) -> str:
     return _md_line(text).replace("|", "\\|") or " "
 
 
-def to_html(card: ModelCard) -> str:
+def card_html(card: ModelCard) -> str:
     """The card as one HTML page with its style inline: no script, nothing fetched."""
     title = f"Model card: {card.version.ref}"
     body = [f"<h1>{_e(title)}</h1>", f"<p class=meta>Generated {_e(_when(card.generated_at))}</p>"]

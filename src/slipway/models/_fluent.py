@@ -1,4 +1,4 @@
-"""`sw.models`: register models and load them back.
+"""`sw.models.log_model(...)` and friends: the verbs of `Models` on the current client.
 
 `log_model` inside an active run links the new version to that run (and so to the datasets
 the run read and the commit it ran from); outside one, pass `run_id=` or nothing.
@@ -11,25 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slipway.client import current_client
+from slipway.models._models import Models
 
 if TYPE_CHECKING:
+    from slipway.models._gates_file import GatesFile
     from slipway.models._package import PackagedModel
     from slipway.models._signature import Signature
-    from slipway.services.registry.gates import Approval, GateReport
+    from slipway.services.registry.card import ModelCard
+    from slipway.services.registry.gates import Approval, GatePolicy, GateReport
     from slipway.services.registry.schemas import Evaluation, ModelVersion
 
-__all__ = [
-    "approve",
-    "evaluate",
-    "get_version",
-    "list_versions",
-    "load",
-    "log_model",
-    "promote",
-    "set_alias",
-    "set_card",
-    "to_onnx",
-]
+
+def _models() -> Models:
+    return Models(current_client())
 
 
 def log_model(
@@ -48,24 +42,19 @@ def log_model(
     project: str | None = None,
 ) -> ModelVersion:
     """Package `model` (flavor detected unless given) and register it as `name`'s next version."""
-    run = current_client().active_run()
-    if run_id is None and run is not None:
-        run_id = run.id
-    if project is None and run is not None:
-        project = run.info.project
-    return current_client().models.log_model(
+    return _models().log_model(
         model,
         name,
-        project=project,
-        flavor=flavor,
         input_example=input_example,
         signature=signature,
+        flavor=flavor,
         requirements=requirements,
         code_paths=code_paths,
         run_id=run_id,
         datasets=datasets,
         description=description,
         tags=tags,
+        project=project,
     )
 
 
@@ -77,12 +66,17 @@ def load(
     scikit-learn models load through skops and refuse types it does not trust unless
     `trusted_types` names them; a pyfunc model runs its own code by nature.
     """
-    return current_client().models.load(ref, project=project, trusted_types=trusted_types)
+    return _models().load(ref, project=project, trusted_types=trusted_types)
 
 
 def get_version(ref: str, *, project: str | None = None) -> ModelVersion:
     """Resolve NAME@vN, NAME@alias, NAME@latest or NAME."""
     return current_client().models.get_version(ref, project=project)
+
+
+def list_versions(name: str, *, project: str | None = None) -> list[ModelVersion]:
+    """The versions of model `name`, newest first."""
+    return current_client().models.list_versions(name, project=project)
 
 
 def set_alias(
@@ -92,12 +86,8 @@ def set_alias(
     return current_client().models.set_alias(name, version, alias, reason=reason, project=project)
 
 
-def list_versions(name: str, *, project: str | None = None) -> list[ModelVersion]:
-    return current_client().models.list_versions(name, project=project)
-
-
 def evaluate(
-    model_ref: str,
+    ref: str,
     data: Any,
     *,
     target: str,
@@ -109,8 +99,8 @@ def evaluate(
     """Score a version on labelled data (DataFrame, Arrow table, CSV/Parquet file or dataset
     version NAME@vN) and keep the result with it: accuracy, precision, recall, F1, ROC AUC,
     log loss and the confusion matrix, or RMSE, MAE and R2; per slice; latency per row."""
-    return current_client().models.evaluate(
-        model_ref,
+    return _models().evaluate(
+        ref,
         data,
         target=target,
         task=task,
@@ -118,6 +108,17 @@ def evaluate(
         project=project,
         trusted_types=trusted_types,
     )
+
+
+def to_onnx(ref: str, *, name: str | None = None, project: str | None = None) -> ModelVersion:
+    """Convert a scikit-learn version to ONNX, checked to predict the same, and register it as
+    the next version of `name` (default: the same model) tagged converted_from=REF."""
+    return _models().to_onnx(ref, name=name, project=project)
+
+
+def card(ref: str, *, project: str | None = None) -> ModelCard:
+    """The facts of version `ref`'s model card; `card_markdown` or `card_html` render them."""
+    return _models().card(ref, project=project)
 
 
 def set_card(
@@ -132,20 +133,14 @@ def set_card(
     Kept on the version as the tags `card.intended_use` and `card.limitations`; None leaves
     a text unchanged, "" removes it.
     """
-    return current_client().models.set_card(
+    return _models().set_card(
         ref, intended_use=intended_use, limitations=limitations, project=project
     )
 
 
-def to_onnx(ref: str, *, name: str | None = None, project: str | None = None) -> ModelVersion:
-    """Convert a scikit-learn version to ONNX, checked to predict the same, and register it as
-    the next version of `name` (default: the same model) tagged converted_from=REF."""
-    return current_client().models.to_onnx(ref, name=name, project=project)
-
-
 def approve(name: str, version: int, *, note: str = "", project: str | None = None) -> Approval:
     """Approve a version for promotion as the current principal (counted by the gates)."""
-    return current_client().models.approve(name, version, note=note, project=project)
+    return _models().approve(name, version, note=note, project=project)
 
 
 def promote(
@@ -155,17 +150,32 @@ def promote(
     alias: str | None = None,
     force: bool = False,
     reason: str = "",
-    gates_file: str | Path | None = None,
+    gates_file: str | Path | GatesFile | None = None,
+    policy: GatePolicy | None = None,
     project: str | None = None,
 ) -> GateReport:
     """Move `alias` (default 'champion') to the version if it passes `name`'s gates in
     slipway.gates.yaml; the report says whether it moved and which rules failed."""
-    return current_client().models.promote(
+    return _models().promote(
         name,
         version,
         alias=alias,
         force=force,
         reason=reason,
         gates_file=gates_file,
+        policy=policy,
         project=project,
     )
+
+
+def check(
+    ref: str,
+    *,
+    alias: str | None = None,
+    gates_file: str | Path | GatesFile | None = None,
+    policy: GatePolicy | None = None,
+    project: str | None = None,
+) -> GateReport:
+    """Check version `ref` (NAME: its latest) against its gates in slipway.gates.yaml, as
+    `slipway check` does; nothing moves."""
+    return _models().check(ref, alias=alias, gates_file=gates_file, policy=policy, project=project)

@@ -13,7 +13,7 @@ from slipway._lazy import lazy_exports
 if TYPE_CHECKING:
     from slipway.objects._hashing import check_hash, hash_bytes, hash_file
     from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode
-    from slipway.objects._manifest import Entry, Manifest
+    from slipway.objects._manifest import Entry, Manifest, walk
     from slipway.objects._store import ObjectInfo, ObjectStore
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "check_hash",
     "hash_bytes",
     "hash_file",
+    "walk",
 ]
 _WHERE = {
     "DEFAULT_LINK_MODES": "slipway.objects._link",
@@ -37,6 +38,7 @@ _WHERE = {
     "check_hash": "slipway.objects._hashing",
     "hash_bytes": "slipway.objects._hashing",
     "hash_file": "slipway.objects._hashing",
+    "walk": "slipway.objects._manifest",
 }
 
 __getattr__ = lazy_exports(__name__, _WHERE)

@@ -195,13 +195,13 @@ def read_value(objects: DataObjects, digest: str, kind: str, target: Path) -> An
 
 
 def _store(value: Any, step: str, objects: DataObjects, scratch: Path) -> dict[str, Any]:
-    from slipway.client._model_packages import store_folder
+    from slipway.models import store_package
 
     materializer = for_value(value, step)
     target = scratch / "out"
     materializer.save(value, target)
     if materializer.folder:
-        digest = store_folder(objects, target)
+        digest = store_package(objects, target)
         size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
     else:
         size = target.stat().st_size

@@ -129,13 +129,13 @@ class ModelPackage:
         return True
 
     def save(self, value: Any, path: Path) -> None:
-        from slipway.models._package import save_package
+        from slipway.models import save_package
 
         path.mkdir()
         save_package(value, path)
 
     def load(self, path: Path) -> Any:
-        from slipway.models._package import load_package
+        from slipway.models import load_package
 
         # skops trusts scikit-learn's own types; anything else is refused, not unpickled.
         return load_package(path).model

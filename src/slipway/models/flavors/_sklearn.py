@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from slipway.errors import ConfigError, IntegrityError, InvalidInput
 from slipway.models.flavors._common import inside
+from slipway.models.flavors._skops import import_skops_io
 
 log = logging.getLogger("slipway.models")
 
@@ -50,7 +51,7 @@ class SklearnFlavor:
             raise InvalidInput(
                 f"this {type(model).__name__} is not fitted; fit it before packaging it"
             ) from None
-        skops_io = importlib.import_module("skops.io")
+        skops_io = import_skops_io()
         path = model_dir / _FILE
         skops_io.dump(model, path)
         untrusted = sorted(skops_io.get_untrusted_types(file=path))
@@ -78,17 +79,15 @@ class SklearnFlavor:
             )
         path = inside(model_dir, data.get("file"))
         _check_is_skops(path)
-        skops_io = importlib.import_module("skops.io")
+        skops_io = import_skops_io()
+        exceptions = importlib.import_module("skops.io.exceptions")
         try:
-            untrusted = list(skops_io.get_untrusted_types(file=path))
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
-            raise IntegrityError(f"{path} is not a readable skops file ({exc})") from None
-        refused = sorted(set(untrusted) - set(trusted_types))
-        if refused:
-            raise InvalidInput(_untrusted_message(path, refused))
-        _warn_on_version_change(data)
-        try:
-            return skops_io.load(path, trusted=untrusted)
+            # skops refuses any type outside its defaults and `trusted_types` before it builds
+            # anything; the file is read once when it passes, twice only to explain a refusal.
+            model = skops_io.load(path, trusted=list(trusted_types))
+        except exceptions.UntrustedTypesFoundException:
+            refused = sorted(set(skops_io.get_untrusted_types(file=path)) - set(trusted_types))
+            raise InvalidInput(_untrusted_message(path, refused)) from None
         except ImportError as exc:
             raise ConfigError(
                 f"cannot import a type {path} holds ({exc}); install its package, or save the "
@@ -96,6 +95,8 @@ class SklearnFlavor:
             ) from None
         except (zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError) as exc:
             raise IntegrityError(f"cannot rebuild the model from {path}: {exc}") from None
+        _warn_on_version_change(data)
+        return model
 
 
 def _check_is_skops(path: Path) -> None:

@@ -3,7 +3,7 @@
 One operation gathers every fact a card shows (the version, its lineage and run params, its
 evaluations, the alias moves touching it, the dataset versions it was trained on with their
 profiles, its promotions through the gates and its approvals, the package's environment), so
-a remote card is one round trip. Rendering is the caller's (`slipway.models._card_render`):
+a remote card is one round trip. Rendering is the caller's (`slipway.models.card_markdown`):
 no model is loaded here, only the package's slipway-model.yaml is read from the object store.
 
 The author's text lives on the version as reserved tags, written through the ordinary

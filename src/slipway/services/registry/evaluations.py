@@ -1,6 +1,7 @@
-"""Evaluations kept with a model version: what `sw.evaluate` measured, on which data, when.
+"""Evaluations kept with a model version: what `slipway.models.evaluate` measured, on which
+data, when.
 
-The scoring happens where the model and the data are (the client); the registry keeps each
+The scoring happens where the model and the data are (the user side); the registry keeps each
 result, newest first, as the evidence promotion gates and model cards read.
 """
 

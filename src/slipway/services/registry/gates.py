@@ -1,8 +1,8 @@
 """Promotion gates: the policy a model version must pass before an alias moves to it, and the
-pure evaluation of that policy against what the registry holds.
+pure check of that policy against what the registry holds (`check_policy`).
 
 The policy lives in the user's repository, in `slipway.gates.yaml` (read by
-`slipway.models._gates_file`), one section per registered model::
+`slipway.models`), one section per registered model::
 
     version: 1                          # optional; the only format so far
     defaults:                           # optional; every model's section starts from these
@@ -76,7 +76,7 @@ __all__ = [
     "PromotionList",
     "PromotionRequest",
     "TrainingData",
-    "evaluate_gates",
+    "check_policy",
     "same_data",
 ]
 
@@ -213,7 +213,7 @@ class GatePolicy(BaseModel):
         return self
 
 
-def evaluate_gates(policy: GatePolicy, evidence: Evidence) -> list[GateResult]:
+def check_policy(policy: GatePolicy, evidence: Evidence) -> list[GateResult]:
     """Every rule of `policy`, in the policy's order, checked against `evidence`."""
     results: list[GateResult] = []
     if policy.evaluation_data is not None:

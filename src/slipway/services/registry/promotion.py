@@ -32,7 +32,7 @@ from slipway.services.registry.gates import (
     PromotionList,
     PromotionRequest,
     TrainingData,
-    evaluate_gates,
+    check_policy,
     same_data,
 )
 from slipway.store import audit
@@ -91,7 +91,7 @@ def check_model_gates(
             )
         _refuse_archived(model, found, alias)
         evidence, _ = _collect(conn, ctx, model, found, alias, body.policy)
-    results = evaluate_gates(body.policy, evidence)
+    results = check_policy(body.policy, evidence)
     return _report(ctx, evidence, body, results, dry_run=True, promoted=False)
 
 
@@ -112,7 +112,7 @@ def promote_model_version(
         _, model, found = find_version(conn, ctx, project, name, version)
         _refuse_archived(model, found, alias)
         evidence, held = _collect(conn, ctx, model, found, alias, body.policy)
-        results = evaluate_gates(body.policy, evidence)
+        results = check_policy(body.policy, evidence)
         passed = all(r.passed for r in results)
         promoted = passed or body.force
         report = _report(

@@ -186,7 +186,7 @@ class ModelLineage(BaseModel):
 
 
 class EvaluationCreate(BaseModel):
-    """What `sw.evaluate` measured; the client scores, the registry keeps the result."""
+    """What `slipway.models.evaluate` measured; the user side scores, the registry keeps it."""
 
     model_config = ConfigDict(extra="forbid")
 

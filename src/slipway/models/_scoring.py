@@ -1,4 +1,6 @@
-"""Quality and speed of a model on labelled data: overall, per slice, and latency per row.
+"""Scoring a model on labelled data: quality overall and per slice, and latency per row.
+
+`slipway.models.evaluate` feeds this a loaded version and keeps the scores with it.
 
 Metrics come from scikit-learn's implementations (the definitions users already trust); the
 model is called through its package, so its input is checked against its signature exactly
@@ -37,7 +39,7 @@ class Scorer:
 
 
 @dataclass
-class EvaluationResult:
+class Scores:
     task: Task
     rows: int
     metrics: dict[str, float | None]
@@ -46,14 +48,14 @@ class EvaluationResult:
     latency: dict[str, float] = field(default_factory=dict)  # microseconds
 
 
-def evaluate_frame(
+def score_frame(
     scorer: Scorer,
     frame: pd.DataFrame,
     *,
     target: str,
     task: str,
     slices: Sequence[str] = (),
-) -> EvaluationResult:
+) -> Scores:
     """Score `frame` (features plus the `target` column; slice columns may be either)."""
     import numpy as np
 
@@ -82,7 +84,7 @@ def evaluate_frame(
     probabilities = scorer.predict_proba(features) if scorer.predict_proba else None
     checked: Task = "classification" if task == "classification" else "regression"
     metrics, matrix = _metrics(checked, truth, predicted, probabilities, scorer.classes)
-    result = EvaluationResult(checked, len(frame), metrics, matrix)
+    result = Scores(checked, len(frame), metrics, matrix)
     for column in slices:
         result.slices += _slices(checked, frame, column, truth, predicted, probabilities, scorer)
     result.latency = _latency(scorer, features, batch_seconds)

@@ -13,17 +13,17 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slipway.client._data_objects import staged, write_tree
-from slipway.objects import Entry, Manifest, hash_file
-from slipway.objects._manifest import walk
+from slipway.client import staged, write_tree
+from slipway.objects import Entry, Manifest, hash_file, walk
 
 if TYPE_CHECKING:
-    from slipway.client._data_objects import DataObjects
+    from slipway.client import DataObjects
 
 
-def store_folder(objects: DataObjects, folder: Path) -> str:
-    """Store a package folder's files and its manifest; the manifest's hash."""
-    files, empty = walk(folder)
+def store_package(objects: DataObjects, folder: Path) -> str:
+    """Store a package folder's files and its manifest; the manifest's hash (what a version
+    records as its `package_hash`)."""
+    files, empty = walk(Path(folder))
     paths = [str(path) for _, path, _ in files]
     sizes = [os.stat(p).st_size for p in paths]  # noqa: PTH116
     stored = objects.store_files(paths, sizes)

@@ -1,7 +1,12 @@
-"""What `evaluate` feeds the metrics: the data as a DataFrame, and the model as a Scorer."""
+"""`evaluate`: score a registered version on labelled data here, keep the scores in the registry.
+
+The data becomes a DataFrame (`frame_of`), the loaded package a Scorer (`scorer_of`), and
+`_scoring.score_frame` measures; the registry only keeps the result (`record_evaluation`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,13 +15,42 @@ from slipway.errors import InvalidInput
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
 
-    from slipway.client._datasets import DatasetsClient
-    from slipway.models._evaluate import Scorer
+    from slipway.client import Client
     from slipway.models._package import PackagedModel
+    from slipway.models._scoring import Scorer
+    from slipway.services.registry.schemas import Evaluation, ModelVersion
 
 
-def frame_of(data: Any, datasets: DatasetsClient | None, project: str) -> tuple[pd.DataFrame, str]:
-    """(the data as a DataFrame, what to call it in the record)."""
+def evaluate_loaded(
+    client: Client,
+    version: ModelVersion,
+    loaded: PackagedModel,
+    data: Any,
+    *,
+    target: str,
+    task: str,
+    slices: Sequence[str],
+) -> Evaluation:
+    """Score `loaded` (version `version`'s model) on `data` and record the scores with it."""
+    from slipway.models._scoring import score_frame
+
+    frame, label = frame_of(data, client, version.project)
+    scores = score_frame(scorer_of(loaded), frame, target=target, task=task, slices=slices)
+    return client.models.record_evaluation(
+        version,
+        task=scores.task,
+        data=label,
+        rows=scores.rows,
+        metrics=scores.metrics,
+        confusion_matrix=scores.confusion_matrix,
+        slices=scores.slices,
+        latency=scores.latency,
+    )
+
+
+def frame_of(data: Any, client: Client | None, project: str) -> tuple[pd.DataFrame, str]:
+    """(the data as a DataFrame, what to call it in the record); a string that is not a file
+    is a dataset version, read through `client`."""
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
@@ -28,8 +62,8 @@ def frame_of(data: Any, datasets: DatasetsClient | None, project: str) -> tuple[
         if path.name.endswith((".parquet", ".pq")):
             return pd.read_parquet(path), path.name
         return pd.read_csv(path, sep="\t" if path.name.endswith(".tsv") else ","), path.name
-    if isinstance(data, str) and datasets is not None:
-        table = datasets.load_table(data, project=project)
+    if isinstance(data, str) and client is not None:
+        table = client.datasets.load_table(data, project=project)
         return table.to_pandas(), data
     raise InvalidInput(
         "evaluation data must be a pandas DataFrame, a pyarrow Table, a CSV or Parquet "
@@ -40,7 +74,7 @@ def frame_of(data: Any, datasets: DatasetsClient | None, project: str) -> tuple[
 def scorer_of(loaded: PackagedModel) -> Scorer:
     """Predictions through the package (input checked by its signature); class probabilities
     too when the model is a classifier that gives them."""
-    from slipway.models._evaluate import Scorer
+    from slipway.models._scoring import Scorer
 
     raw, signature = loaded.model, loaded.signature
     inputs = [c.name for c in signature.inputs] if signature is not None else None

@@ -14,7 +14,7 @@ from slipway.config import load_settings
 from slipway.errors import Conflict, InvalidInput
 from slipway.pipelines._execute import OUTPUT, StepResult, StepTask
 from slipway.pipelines._executors import Executor, make_executor
-from slipway.pipelines._link import CreateHelper, Link, alive, driver_id, static_key
+from slipway.pipelines._link import Link, alive, driver_id, static_key
 from slipway.pipelines._result import PipelineRun
 from slipway.services.pipeline_runs.keys import step_key
 
@@ -43,47 +43,41 @@ def run_graph(
     echo: Echo | None = None,
     schedule: tuple[str, int] | None = None,
     connect: Callable[[], Client] | None = None,
-    helper: CreateHelper | None = None,
 ) -> PipelineRun:
     """Run `graph` and return the recorded run (a failed step fails the run, it does not
     raise). `schedule` is (schedule name, occurrence) when a scheduler starts the run.
 
-    Without `client`, `connect` makes one when first needed; `helper`, a process that already
-    holds the metadata store, records the run's start, so a run whose every step is cached
-    never opens the store in this process (the CLI's fast path).
+    Without `client`, `connect` makes one when first needed.
     """
     from slipway.services.pipeline_runs.schemas import PipelineRunCreate, StepPlan
 
     if executor not in ("local", "process", "ray"):
         raise InvalidInput(f"executor {executor!r} is not one of local, process, ray")
-    link = Link(client, connect or _current_client, helper)
+    link = Link(client, connect or _current_client)
     if project is None:
         project = (client.settings if client is not None else load_settings()).project
-    try:
-        statics = {n.name: static_key(n, link, project) for n in graph.nodes}
-        body = PipelineRunCreate(
-            pipeline=graph.ref,
-            name=graph.pipeline,
-            executor=executor,
-            params=graph.params,
-            steps=[
-                StepPlan(
-                    step=n.name,
-                    upstream=list(n.after),
-                    resources=n.step.resources,
-                    static_key=statics[n.name] if cache and n.step.cache else None,
-                    inputs={param: ref.node for param, ref in n.inputs.items()},
-                )
-                for n in graph.nodes
-            ],
-            driver=driver_id(),
-            schedule=schedule[0] if schedule else None,
-            scheduled_at=schedule[1] if schedule else None,
-        )
-        record: RunRecord = link.create(project, body)
-        return _Driver(graph, link, record, executor, cache, echo, statics).run()
-    finally:
-        link.close_helper()
+    statics = {n.name: static_key(n, link, project) for n in graph.nodes}
+    body = PipelineRunCreate(
+        pipeline=graph.ref,
+        name=graph.pipeline,
+        executor=executor,
+        params=graph.params,
+        steps=[
+            StepPlan(
+                step=n.name,
+                upstream=list(n.after),
+                resources=n.step.resources,
+                static_key=statics[n.name] if cache and n.step.cache else None,
+                inputs={param: ref.node for param, ref in n.inputs.items()},
+            )
+            for n in graph.nodes
+        ],
+        driver=driver_id(),
+        schedule=schedule[0] if schedule else None,
+        scheduled_at=schedule[1] if schedule else None,
+    )
+    record: RunRecord = link.call("create_pipeline_run", project=project, body=body)
+    return _Driver(graph, link, record, executor, cache, echo, statics).run()
 
 
 def resume_run(
@@ -99,7 +93,7 @@ def resume_run(
     from slipway.services.pipeline_runs.schemas import PipelineRunUpdate
 
     client = client or _current_client()
-    link = Link(client, _current_client, None)
+    link = Link(client, _current_client)
     record: RunRecord = client.call("get_pipeline_run", run_id=run_id)
     if record.status == "finished":
         raise Conflict(f"pipeline run {run_id} finished; there is nothing to resume")

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slipway.pipelines._execute import OUTPUT, read_value
-
 if TYPE_CHECKING:
     from slipway.client import Client
     from slipway.services.pipeline_runs.schemas import PipelineRun as RunRecord
@@ -40,6 +38,8 @@ class PipelineRun:
 
     def output(self, step: str) -> Any:
         """The value step `step` returned, read back through its materializer."""
+        from slipway.pipelines._execute import OUTPUT, read_value
+
         found = self.steps.get(step)
         if found is None:
             raise KeyError(f"run {self.id} has no step {step!r}")

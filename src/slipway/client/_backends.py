@@ -17,9 +17,6 @@ from slipway.errors import SlipwayError, Unavailable, from_name
 from slipway.operations import get, invoke
 from slipway.services import catalog
 
-# Every operation registers on import: the backends look them up by name.
-_SERVICES = catalog.SERVICE_MODULES
-
 
 class Backend(Protocol):
     def call(self, name: str, /, **arguments: Any) -> Any: ...
@@ -34,6 +31,7 @@ class EmbeddedBackend:
         self.ctx = ctx
 
     def call(self, name: str, /, **arguments: Any) -> Any:
+        catalog.load(name)  # the operation's service module, on its first call
         return invoke(self.ctx, name, **arguments)
 
     def close(self) -> None:
@@ -49,6 +47,7 @@ class HttpBackend:
         self._adapters: dict[str, TypeAdapter[Any]] = {}
 
     def call(self, name: str, /, **arguments: Any) -> Any:
+        catalog.load(name)  # what the operation takes and answers: its service module's types
         op = get(name)
         target = op.path.format(
             **{p.name: quote(str(arguments[p.name]), safe="") for p in op.param("path")}

@@ -5,19 +5,23 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
-from slipway.client._batcher import Batcher
 from slipway.client._body import body
-from slipway.client._datasets import DatasetsClient
-from slipway.client._models import ModelsClient
 from slipway.client._objects import ObjectsClient
 from slipway.client._runs import RunsClient
 from slipway.config import Settings, load_settings
 from slipway.context import Context
 from slipway.services.projects.schemas import Project, ProjectCreate, ProjectPage
 from slipway.services.runs.schemas import Run
+
+if TYPE_CHECKING:
+    # Imported where first used: a command that only calls operations (a cached pipeline
+    # run) loads neither the working-copy engine nor the model registry's client.
+    from slipway.client._batcher import Batcher
+    from slipway.client._datasets import DatasetsClient
+    from slipway.client._models import ModelsClient
 
 
 class OpenRun(Protocol):
@@ -55,6 +59,8 @@ class Client:
         """The background writer of this client's metrics, params and tags (made on first use)."""
         with self._batcher_lock:
             if self._batcher is None:
+                from slipway.client._batcher import Batcher
+
                 self._batcher = Batcher(self.runs)
             return self._batcher
 
@@ -77,6 +83,8 @@ class Client:
     def datasets(self) -> DatasetsClient:
         """Data versioning in this workspace (made on first use)."""
         if self._datasets is None:
+            from slipway.client._datasets import DatasetsClient
+
             self._datasets = DatasetsClient(self.settings, self.backend)
         return self._datasets
 
@@ -84,6 +92,8 @@ class Client:
     def models(self) -> ModelsClient:
         """The model registry: log, load, aliases (made on first use)."""
         if self._models is None:
+            from slipway.client._models import ModelsClient
+
             self._models = ModelsClient(self.settings, self.backend, self.datasets)
         return self._models
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
+import platform
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -57,13 +57,14 @@ def static_key(node: Node, link: Link, project: str) -> str:
 
 
 def driver_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    # platform.node() is the host name (socket.gethostname() on POSIX) without importing socket.
+    return f"{platform.node()}:{os.getpid()}"
 
 
 def alive(driver: str) -> bool:
     """Whether the process `host:pid` still runs (only knowable on the same host)."""
     host, _, pid = driver.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != platform.node() or not pid.isdigit():
         return False
     if int(pid) == os.getpid():
         return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,8 @@ class PipelineRun:
 
     def output(self, step: str) -> Any:
         """The value step `step` returned, read back through its materializer."""
+        import tempfile
+
         from slipway.pipelines._execute import OUTPUT, read_value
 
         found = self.steps.get(step)

@@ -160,7 +160,7 @@ def test_the_schedule_commands(workspace_client: Client, capsys: pytest.CaptureF
     assert "does not exist" in cli(capsys, "schedule", "remove", "churn", code=3)
 
 
-def test_a_cached_run_from_a_fresh_cli_process_is_recorded_in_one_request(
+def test_a_cached_run_from_a_fresh_cli_process_is_recorded_with_every_step_cached(
     workspace: Path, sqlite_url: str, tmp_path: Path
 ):
     import subprocess
@@ -191,31 +191,3 @@ def test_a_cached_run_from_a_fresh_cli_process_is_recorded_in_one_request(
         runs = client.call("list_pipeline_runs", project="default").runs
     assert [sum(s.cached for s in r.steps.values()) for r in runs] == [4, 0]
     assert all(r.status == "finished" for r in runs)
-
-
-def test_a_cached_cli_run_calls_no_step_and_shows_every_step_cached(
-    workspace: Path, sqlite_url: str
-):
-    import subprocess
-
-    from tests.conftest import SLIPWAY, clean_env
-
-    env = clean_env(SLIPWAY_METADATA_URL=sqlite_url, PYTHONPATH=str(REPO))
-    command = [SLIPWAY, "pipeline", "run", "tests.pipelines.flows:retried"]
-    command += ["-p", "attempts_file=calls"]
-    (workspace / "calls").write_text("5")  # flaky() succeeds at once
-    for _ in range(2):
-        done = subprocess.run(command, cwd=workspace, env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout + done.stderr
-    assert "finished: 2 steps, 2 cached" in done.stdout
-    assert (workspace / "calls").read_text() == "6"  # flaky() ran on the first run only
-    listed = subprocess.run(
-        [SLIPWAY, "pipeline", "runs", "--json"], cwd=workspace, env=env, capture_output=True
-    )
-    assert listed.returncode == 0, listed.stderr
-    latest = json.loads(listed.stdout.splitlines()[0])
-    assert latest["status"] == "finished"
-    assert {name: step["cached"] for name, step in latest["steps"].items()} == {
-        "flaky": True,
-        "double": True,
-    }

@@ -12,6 +12,7 @@ from slipway import operations
 from slipway.context import Context, Principal
 from slipway.errors import AlreadyExists, InvalidInput, PermissionDenied
 from slipway.operations import OperationDefinitionError, invoke, operation, registry
+from slipway.services import catalog
 from slipway.services.projects.schemas import ProjectCreate
 from slipway.store import audit
 from tests.conftest import settings_for
@@ -30,11 +31,48 @@ def events(ctx: Context) -> list[audit.AuditEventEntity]:
 
 
 def test_every_operation_declares_permission_and_audit() -> None:
+    catalog.load_all()
     ops = registry()
     assert {"create_project", "list_projects", "get_project", "delete_project"} <= set(ops)
     for op in ops.values():
         assert ":" in op.permission
         assert op.audit is not None or not op.mutating, op.name
+
+
+def test_the_catalog_names_the_module_of_every_operation() -> None:
+    services = Path(operations.__file__).parent / "services"
+    declaring = {
+        ".".join(path.relative_to(services).with_suffix("").parts)
+        for path in services.rglob("*.py")
+        if "@operation(" in path.read_text(encoding="utf-8")
+    }
+    assert declaring == set(catalog.OPERATIONS)
+    catalog.load_all()
+    registered: dict[str, set[str]] = {}
+    for op in registry().values():
+        registered.setdefault(op.func.__module__.removeprefix("slipway.services."), set()).add(
+            op.name
+        )
+    assert registered == {module: set(names) for module, names in catalog.OPERATIONS.items()}
+
+
+def test_an_operation_loads_its_service_module_on_its_first_call() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from slipway.services import catalog\n"
+        "catalog.load('create_pipeline_run')\n"
+        "from slipway.operations import get\n"
+        "get('create_pipeline_run')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('slipway.services.')))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert "slipway.services.pipeline_runs.service" in loaded
+    assert "slipway.services.runs.service" not in loaded  # a module no call needed
 
 
 def test_registration_without_permission_is_impossible() -> None:

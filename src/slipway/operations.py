@@ -170,7 +170,8 @@ def _is_simple(annotation: Any) -> bool:
 def registry() -> dict[str, Operation]:
     """Every registered operation by name: those of the service modules imported so far.
 
-    `slipway.services.catalog` imports them all; the client backends and the API import it.
+    `slipway.services.catalog` imports a module on its operations' first call (the client
+    backends) or all of them (the API).
     """
     return _registry
 

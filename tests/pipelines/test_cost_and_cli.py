@@ -161,7 +161,7 @@ def test_the_schedule_commands(workspace_client: Client, capsys: pytest.CaptureF
     assert "does not exist" in cli(capsys, "schedule", "remove", "churn", code=3)
 
 
-def test_a_cached_run_from_a_fresh_cli_process_is_recorded_in_one_request(
+def test_a_cached_run_from_a_fresh_cli_process_is_recorded_with_every_step_cached(
     workspace: Path, sqlite_url: str, tmp_path: Path
 ):
     import subprocess
@@ -192,35 +192,3 @@ def test_a_cached_run_from_a_fresh_cli_process_is_recorded_in_one_request(
         runs = client.call("list_pipeline_runs", project="default").runs
     assert [sum(s.cached for s in r.steps.values()) for r in runs] == [4, 0]
     assert all(r.status == "finished" for r in runs)
-
-
-def test_a_cached_cli_run_records_through_the_helper_without_importing_sqlalchemy(
-    workspace: Path, sqlite_url: str, tmp_path: Path
-):
-    import subprocess
-    import sys
-
-    from tests.conftest import SLIPWAY, clean_env
-
-    env = clean_env(SLIPWAY_METADATA_URL=sqlite_url, PYTHONPATH=str(REPO))
-    command = ["pipeline", "run", "tests.pipelines.flows:retried", "-p", "attempts_file=calls"]
-    (workspace / "calls").write_text("5")  # flaky() succeeds at once
-    first = subprocess.run(
-        [SLIPWAY, *command], cwd=workspace, env=env, capture_output=True, text=True
-    )
-    assert first.returncode == 0, first.stdout + first.stderr
-    seen = tmp_path / "imported.txt"
-    probe = (
-        "import atexit, sys\n"
-        f"atexit.register(lambda: open({str(seen)!r}, 'w').write("
-        "str(sorted(m for m in ('sqlalchemy', 'slipway.store') if m in sys.modules))))\n"
-        f"sys.argv = ['slipway', *{command!r}]\n"
-        "from slipway.cli._entry import main\n"
-        "main()\n"
-    )
-    second = subprocess.run(
-        [sys.executable, "-c", probe], cwd=workspace, env=env, capture_output=True, text=True
-    )
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "finished: 2 steps, 2 cached" in second.stdout
-    assert seen.read_text() == "[]"  # the forked helper held the metadata store

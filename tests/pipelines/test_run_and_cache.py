@@ -56,6 +56,29 @@ def test_a_second_run_with_nothing_changed_hits_the_cache_for_every_step(
     assert [r.id for r in listed] == [second.id, first.id]
 
 
+def test_a_run_whose_every_step_is_cached_is_recorded_in_one_request(
+    workspace: Path, sqlite_url: str
+):
+    from slipway.client import EmbeddedBackend
+    from slipway.context import Context
+    from tests.conftest import settings_for
+
+    class Counted(EmbeddedBackend):
+        calls: list[str] = []
+
+        def call(self, name: str, /, **arguments: object) -> object:
+            self.calls.append(name)
+            return super().call(name, **arguments)
+
+    with Client(Counted(Context.open(settings_for(workspace, sqlite_url)))) as client:
+        flows.churn.run(client=client)
+        Counted.calls.clear()
+        second = flows.churn.run(client=client)
+    assert Counted.calls == ["create_pipeline_run"]
+    assert second.status == "finished"
+    assert all(s.cached for s in second.steps.values())
+
+
 def test_changing_a_parameter_reruns_that_step_and_its_descendants_only(
     client: Client, step_log: Path
 ):

@@ -37,7 +37,7 @@ def create_app(settings: Settings, *, ctx: Context | None = None) -> FastAPI:
         description="Self-hosted MLOps: tracking, data, models, pipelines, serving, monitoring.",
     )
     app.state.ctx = ctx
-    assert catalog.SERVICE_MODULES  # imported: every operation is registered
+    catalog.load_all()
     for op in registry().values():
         app.add_api_route(
             op.path,

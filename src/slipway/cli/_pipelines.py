@@ -57,21 +57,9 @@ def run(
     project: str | None,
 ) -> None:
     """Run pipeline REF (module:function, imported from this folder)."""
-    from slipway.cli._common import settings
-    from slipway.pipelines._helper import start_helper
+    from slipway.pipelines import load_pipeline, run_graph
 
-    # Opening the metadata store (SQLAlchemy's imports) in a forked process overlaps with
-    # importing the pipeline and hashing its steps; a fully cached run needs nothing more.
-    # Forked first: everything this process imports before, the helper waits for.
-    helper = start_helper(settings(ctx))
-    try:
-        from slipway.pipelines import load_pipeline, run_graph
-
-        graph = load_pipeline(ref).build(**parse_params(params))
-    except BaseException:
-        if helper is not None:
-            helper.close()
-        raise
+    graph = load_pipeline(ref).build(**parse_params(params))
     click.echo(f"pipeline {graph.pipeline}: {len(graph.nodes)} steps on {executor}")
     result = run_graph(
         graph,
@@ -79,7 +67,6 @@ def run(
         cache=not no_cache,
         project=project_name(ctx, project),
         connect=lambda: client(ctx),
-        helper=helper,
         echo=_echo,
     )
     _outcome(result.record)

@@ -21,9 +21,6 @@ from slipway.services import catalog
 if TYPE_CHECKING:
     import httpx
 
-# Every operation registers on import: the backends look them up by name.
-_SERVICES = catalog.SERVICE_MODULES
-
 
 class Backend(Protocol):
     def call(self, name: str, /, **arguments: Any) -> Any: ...
@@ -38,6 +35,7 @@ class EmbeddedBackend:
         self.ctx = ctx
 
     def call(self, name: str, /, **arguments: Any) -> Any:
+        catalog.load(name)  # the operation's service module, on its first call
         return invoke(self.ctx, name, **arguments)
 
     def close(self) -> None:
@@ -59,6 +57,7 @@ class HttpBackend:
     def call(self, name: str, /, **arguments: Any) -> Any:
         import httpx
 
+        catalog.load(name)  # what the operation takes and answers: its service module's types
         op = get(name)
         target = op.path.format(
             **{p.name: quote(str(arguments[p.name]), safe="") for p in op.param("path")}

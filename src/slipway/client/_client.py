@@ -5,13 +5,10 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
-from slipway.client._batcher import Batcher
 from slipway.client._body import body
-from slipway.client._datasets import DatasetsClient
-from slipway.client._models import ModelsClient
 from slipway.client._objects import ObjectsClient
 from slipway.client._process import process
 from slipway.client._runs import RunsClient
@@ -19,6 +16,13 @@ from slipway.config import Settings, load_settings
 from slipway.context import Context
 from slipway.services.projects.schemas import Project, ProjectCreate, ProjectPage
 from slipway.services.runs.schemas import Run
+
+if TYPE_CHECKING:
+    # Imported where first used: a command that only calls operations (a cached pipeline
+    # run) loads neither the working-copy engine nor the model registry's client.
+    from slipway.client._batcher import Batcher
+    from slipway.client._datasets import DatasetsClient
+    from slipway.client._models import ModelsClient
 
 
 class OpenRun(Protocol):
@@ -60,6 +64,8 @@ class Client:
         """The background writer of this client's metrics, params and tags (made on first use)."""
         with self._lock:
             if self._batcher is None:
+                from slipway.client._batcher import Batcher
+
                 self._batcher = Batcher(self.runs)
             return self._batcher
 
@@ -94,6 +100,8 @@ class Client:
     def datasets(self) -> DatasetsClient:
         """Data versioning in this workspace (made on first use)."""
         if self._datasets is None:
+            from slipway.client._datasets import DatasetsClient
+
             self._datasets = DatasetsClient(self.settings, self.backend)
         return self._datasets
 
@@ -101,6 +109,8 @@ class Client:
     def models(self) -> ModelsClient:
         """The model registry's operations (made on first use); `slipway.models` logs and loads."""
         if self._models is None:
+            from slipway.client._models import ModelsClient
+
             self._models = ModelsClient(self.settings, self.backend)
         return self._models
 

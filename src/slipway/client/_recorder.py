@@ -132,9 +132,10 @@ def _serve(
             # service module (and those registered before it), ~50 ms that would otherwise
             # follow the request.
             from slipway.operations import get
-            from slipway.services import catalog  # noqa: F401  (registers the operations)
+            from slipway.services import catalog
 
             operation, model = expected
+            catalog.load(operation)
             get(operation)
             _model(model)
     except Exception as exc:  # told to the parent with its first request

@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from slipway.pipelines._result import PipelineRun
     from slipway.pipelines._runner import resume_run, run_graph
 
-# Loaded on first use: the CLI forks its metadata helper from `slipway.pipelines._helper`
-# before anything else of the package is imported.
+# Loaded on first use: `slipway pipeline runs` needs none of the DSL or the executors.
 _WHERE = {
     "Dataset": "slipway.pipelines._dsl",
     "Pipeline": "slipway.pipelines._dsl",

@@ -91,13 +91,14 @@ class DatasetInput(str):
 
     def path(self) -> Path:
         """A local read-only copy of the version's files."""
-        from slipway.data import _fluent as data
+        from slipway import data
 
-        return data.get_path(self.ref, project=self.project)
+        local: Path = data.get_path(self.ref, project=self.project)
+        return local
 
     def load_table(self, table: str | None = None) -> Any:
         """The version's table as a pyarrow Table."""
-        from slipway.data import _fluent as data
+        from slipway import data
 
         return data.load_table(self.ref, table=table, project=self.project)
 
@@ -120,15 +121,15 @@ def resolve_step(task: StepTask) -> Step:
 def execute(task: StepTask, step: Step, client: Client) -> StepResult:
     """Run one attempt. Failures come back in the result, never raised: executors differ in
     how exceptions travel, a traceback string travels everywhere."""
+    from slipway import active_run, start_run
     from slipway.client import using
-    from slipway.tracking import _fluent as sdk
 
     start = time.time_ns() // 1_000_000
     result = StepResult(task.node, task.attempt, start, start)
     meter = _Meter()
     with using(client):
         try:
-            run = sdk.start_run(
+            run = start_run(
                 task.project,
                 name=f"{task.pipeline}.{task.node}",
                 tags={
@@ -137,7 +138,7 @@ def execute(task: StepTask, step: Step, client: Client) -> StepResult:
                     "slipway.step": task.node,
                     "slipway.attempt": task.attempt,
                 },
-                nested=sdk.active_run() is not None,
+                nested=active_run() is not None,
                 capture=False,
             )
         except Exception:

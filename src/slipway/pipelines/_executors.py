@@ -171,7 +171,7 @@ def make_executor(name: str, client: Client, *, parallel: int) -> Executor:
 
 def _settings_of(client: Client) -> Settings:
     """The settings workers connect with: the driver's stores, or the server it talks to."""
-    from slipway.client._backends import EmbeddedBackend, HttpBackend
+    from slipway.client import EmbeddedBackend, HttpBackend
 
     if isinstance(client.backend, EmbeddedBackend):
         return client.backend.ctx.settings

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from slipway.pipelines._execute import OUTPUT, read_value
 
 if TYPE_CHECKING:
     from slipway.client import Client
@@ -40,6 +37,10 @@ class PipelineRun:
 
     def output(self, step: str) -> Any:
         """The value step `step` returned, read back through its materializer."""
+        import tempfile
+
+        from slipway.pipelines._execute import OUTPUT, read_value
+
         found = self.steps.get(step)
         if found is None:
             raise KeyError(f"run {self.id} has no step {step!r}")

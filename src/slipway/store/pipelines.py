@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from slipway.errors import AlreadyExists
@@ -86,20 +86,24 @@ def update_step(conn: Connection, pipeline_run_id: str, step: str, /, **values: 
     return int(result.rowcount)
 
 
+# Built once: a run looks up one key per step, and building the statement costs more than
+# SQLite's indexed search.
+_CACHED_STEP = (
+    select(step_runs)
+    .join(pipeline_runs, pipeline_runs.c.id == step_runs.c.pipeline_run_id)
+    .where(
+        step_runs.c.cache_key == bindparam("cache_key"),
+        step_runs.c.status == "finished",
+        pipeline_runs.c.project_id == bindparam("project_id"),
+    )
+    .order_by(step_runs.c.end_time.desc())
+    .limit(1)
+)
+
+
 def cached_step(conn: Connection, project_id: str, cache_key: str) -> StepRunEntity | None:
     """The latest step run of the project that finished with this cache key."""
-    query = (
-        select(step_runs)
-        .join(pipeline_runs, pipeline_runs.c.id == step_runs.c.pipeline_run_id)
-        .where(
-            step_runs.c.cache_key == cache_key,
-            step_runs.c.status == "finished",
-            pipeline_runs.c.project_id == project_id,
-        )
-        .order_by(step_runs.c.end_time.desc())
-        .limit(1)
-    )
-    row = conn.execute(query).first()
+    row = conn.execute(_CACHED_STEP, {"cache_key": cache_key, "project_id": project_id}).first()
     return StepRunEntity(**row._mapping) if row is not None else None
 
 

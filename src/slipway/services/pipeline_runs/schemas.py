@@ -21,7 +21,14 @@ _PIPELINE_REF = r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"
 _RUN_PIPELINE_REF = r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z0-9_.<>]+$"
 
 
-class OutputArtifact(BaseModel):
+class Body(BaseModel):
+    """A request or response body. Its validator is built on first use rather than on
+    import: a command imports every body of the service it calls and uses a few of them."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class OutputArtifact(Body):
     """One output of a step, as its materializer stored it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -33,7 +40,7 @@ class OutputArtifact(BaseModel):
     folder: bool = False  # `hash` is a folder manifest (a model package) rather than a file
 
 
-class StepPlan(BaseModel):
+class StepPlan(Body):
     model_config = ConfigDict(extra="forbid")
 
     step: str = Field(max_length=256)
@@ -49,7 +56,7 @@ class StepPlan(BaseModel):
     )
 
 
-class PipelineRunCreate(BaseModel):
+class PipelineRunCreate(Body):
     model_config = ConfigDict(extra="forbid")
 
     pipeline: str = Field(pattern=_RUN_PIPELINE_REF, description="module:attribute, for resume")
@@ -62,7 +69,7 @@ class PipelineRunCreate(BaseModel):
     scheduled_at: int | None = Field(default=None, description="its occurrence, ms since epoch")
 
 
-class StepRunUpdate(BaseModel):
+class StepRunUpdate(Body):
     """What changed in a step run; fields left out keep their value."""
 
     model_config = ConfigDict(extra="forbid")
@@ -82,13 +89,13 @@ class StepRunUpdate(BaseModel):
     error: str | None = Field(default=None, max_length=20_000)
 
 
-class StepRunBatch(BaseModel):
+class StepRunBatch(Body):
     model_config = ConfigDict(extra="forbid")
 
     steps: list[StepRunUpdate] = Field(min_length=1)
 
 
-class PipelineRunUpdate(BaseModel):
+class PipelineRunUpdate(Body):
     model_config = ConfigDict(extra="forbid")
 
     status: RunStatus
@@ -96,7 +103,7 @@ class PipelineRunUpdate(BaseModel):
     driver: str | None = Field(default=None, max_length=256)
 
 
-class StepRun(BaseModel):
+class StepRun(Body):
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -122,7 +129,7 @@ class StepRun(BaseModel):
     _ms = field_validator("start_time", "end_time", mode="before")(ms_to_datetime)
 
 
-class PipelineRun(BaseModel):
+class PipelineRun(Body):
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -145,12 +152,12 @@ class PipelineRun(BaseModel):
     _ms = field_validator("start_time", "end_time", "scheduled_at", mode="before")(ms_to_datetime)
 
 
-class PipelineRunPage(BaseModel):
+class PipelineRunPage(Body):
     runs: list[PipelineRun]
     next_page_token: str | None = None
 
 
-class CachedStep(BaseModel):
+class CachedStep(Body):
     """A finished step run whose outputs a step with the same cache key can reuse."""
 
     model_config = ConfigDict(frozen=True)
@@ -161,17 +168,17 @@ class CachedStep(BaseModel):
     outputs: dict[str, OutputArtifact]
 
 
-class CacheLookup(BaseModel):
+class CacheLookup(Body):
     model_config = ConfigDict(extra="forbid")
 
     keys: list[str] = Field(min_length=1, max_length=10_000)
 
 
-class CacheHits(BaseModel):
+class CacheHits(Body):
     hits: dict[str, CachedStep]
 
 
-class ScheduleCreate(BaseModel):
+class ScheduleCreate(Body):
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -190,7 +197,7 @@ class ScheduleCreate(BaseModel):
         return check_name(value)
 
 
-class Schedule(BaseModel):
+class Schedule(Body):
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -212,17 +219,17 @@ class Schedule(BaseModel):
     )
 
 
-class ScheduleList(BaseModel):
+class ScheduleList(Body):
     schedules: list[Schedule]
 
 
-class ScheduleUpdate(BaseModel):
+class ScheduleUpdate(Body):
     model_config = ConfigDict(extra="forbid")
 
     paused: bool
 
 
-class DueOccurrence(BaseModel):
+class DueOccurrence(Body):
     """An occurrence this scheduler claimed and must start now."""
 
     model_config = ConfigDict(frozen=True)
@@ -236,19 +243,19 @@ class DueOccurrence(BaseModel):
     scheduled_at: int
 
 
-class ClaimRequest(BaseModel):
+class ClaimRequest(Body):
     model_config = ConfigDict(extra="forbid")
 
     claimer: str = Field(min_length=1, max_length=256)
     lease_s: float = Field(default=300.0, gt=0, le=86_400)
 
 
-class DueList(BaseModel):
+class DueList(Body):
     due: list[DueOccurrence]
     skipped: int = 0  # occurrences passed over by the schedules' missed policy
 
 
-class CostLine(BaseModel):
+class CostLine(Body):
     pipeline_run_id: str
     pipeline: str
     step: str
@@ -260,7 +267,7 @@ class CostLine(BaseModel):
     cost: float
 
 
-class RunCost(BaseModel):
+class RunCost(Body):
     pipeline_run_id: str
     pipeline: str
     status: RunStatus
@@ -270,7 +277,7 @@ class RunCost(BaseModel):
     _ms = field_validator("start_time", mode="before")(ms_to_datetime)
 
 
-class CostReport(BaseModel):
+class CostReport(Body):
     project: str
     currency: str
     prices: dict[str, float]
@@ -279,5 +286,5 @@ class CostReport(BaseModel):
     total: float
 
 
-class ClaimResult(BaseModel):
+class ClaimResult(Body):
     claimed: bool

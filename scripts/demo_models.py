@@ -90,7 +90,7 @@ def train(kind: str) -> None:
             datasets=["churn_train.csv@v1"],
             description=f"{kind} on churn_train v1",
         )
-    result = sw.evaluate(
+    result = sw.models.evaluate(
         version.ref,
         "churn_holdout.csv@v1",
         target="churned",

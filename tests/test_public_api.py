@@ -28,7 +28,6 @@ def test_top_level_names_are_pinned() -> None:
         "delete_run",
         "download_artifacts",
         "end_run",
-        "evaluate",
         "flush",
         "get_metric_history",
         "get_project",

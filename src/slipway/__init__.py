@@ -46,7 +46,6 @@ _LAZY = {
     "load_settings": "slipway.config",
     "Settings": "slipway.config",
     **dict.fromkeys(_TRACKING, "slipway.tracking"),
-    "evaluate": "slipway.models",
     "step": "slipway.pipelines",
     "pipeline": "slipway.pipelines",
     "Dataset": "slipway.pipelines",
@@ -67,7 +66,6 @@ __all__ = [
     "delete_run",
     "download_artifacts",
     "end_run",
-    "evaluate",
     "flush",
     "get_metric_history",
     "get_project",
@@ -97,7 +95,6 @@ if TYPE_CHECKING:
     from slipway import data, models, tracking
     from slipway.client import Client, connect, current_client, using
     from slipway.config import Settings, load_settings
-    from slipway.models import evaluate
     from slipway.pipelines import Dataset, pipeline, step
     from slipway.tracking import (
         active_run,

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Select,
     and_,
     bindparam,
-    func,
     insert,
-    literal_column,
     or_,
     select,
     update,
@@ -26,7 +21,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from slipway.errors import Conflict
 from slipway.store.entities import ArtifactEntity, MetricPoint, RunEntity
-from slipway.store.run_search._compile import Driver, RunQuery
+from slipway.store.run_search import PAGE_LIMIT, PAGE_OFFSET, RunQuery
 from slipway.store.schema import artifacts, latest_metrics, metrics, params, runs, tags
 
 # Creating and ending a run: statements built once (SQLAlchemy caches their compiled form).
@@ -59,79 +54,9 @@ def end_run(conn: Connection, run_id: str, status: str, end_time: int) -> None:
 
 
 def search(conn: Connection, query: RunQuery, *, limit: int, offset: int) -> list[RunEntity]:
-    """One page of a compiled search, by the plan expected to read the fewest rows."""
-    decision = _decide(conn, query, needed=offset + limit)
-    chosen = query.scan() if decision is None else decision.chosen
-    page = chosen.limit(limit).offset(offset)
-    return [RunEntity(*row) for row in conn.execute(page)]
-
-
-# Starting from a set costs a primary-key lookup of each run in it and a sort; walking runs
-# in order costs an index step and the per-run tests. Measured per row on SQLite, about 1.5:1.
-_DRIVE_COST = 1.5
-
-
-def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
-    """The SELECT a search runs: see `_decide`."""
-    decision = _decide(conn, query, needed=needed)
-    return query.scan() if decision is None else decision.chosen
-
-
-def _decide(conn: Connection, query: RunQuery, *, needed: int) -> _Decision | None:
-    """Walk runs in order, or start from the smallest set of runs meeting one comparison.
-
-    PostgreSQL plans that itself from its statistics. SQLite keeps none by default and walks
-    the runs whenever an index gives their order, which reads every run when matches are
-    rare (~0.4 s over 10^5 runs), so the choice is made here: counting a comparison's
-    matches reads only the (key, value) index, a few ms per 10^5 entries. As databases do,
-    a choice is reused for the same search for a while, unless the number of runs moved.
-    """
-    if not query.drivers or conn.dialect.name != "sqlite":
-        return None  # the scan, planned by the database
-    total = max(1, conn.execute(_TOTAL_RUNS).scalar() or 0)  # an estimate is enough
-    key = (id(conn.engine), id(query), needed)
-    known = _decisions.get(key)
-    if (
-        known is not None
-        and known.query is query
-        and abs(total - known.total) <= known.total // 10
-        and time.monotonic() - known.at < _DECISION_TTL_S
-    ):
-        return known
-    counts: list[tuple[int, Driver]] = []
-    for driver in sorted(query.drivers, key=lambda d: not d.exact):
-        # Past the smallest set so far, a count only refines the scan estimate (it cannot be
-        # the start): capping it there keeps counting cheap, and an underestimated share only
-        # favours starting from the small set.
-        cap = min((n for n, _ in counts), default=total)
-        counts.append((int(conn.execute(driver.count(cap)).scalar_one()), driver))
-    smallest, driver = min(counts, key=lambda pair: pair[0])
-    walked = float(total)
-    if query.in_start_order:
-        # Rows a scan visits before it has `needed` matches, if the comparisons are independent.
-        share = math.prod(count / total for count, _ in counts)
-        walked = min(walked, needed / share) if share > 0 else walked
-    chosen = query.driven_by(driver) if smallest * _DRIVE_COST < walked else query.scan()
-    if len(_decisions) >= _DECISIONS_KEPT:
-        _decisions.clear()
-    decision = _decisions[key] = _Decision(query, total, chosen, time.monotonic())
-    return decision
-
-
-@dataclass(frozen=True)
-class _Decision:
-    query: RunQuery  # kept so an id reused by another query never matches
-    total: int
-    chosen: Select[Any]
-    at: float
-
-
-_decisions: dict[tuple[int, int, int], _Decision] = {}
-_DECISION_TTL_S = 30.0
-_DECISIONS_KEPT = 256
-
-
-_TOTAL_RUNS: Select[Any] = select(func.max(literal_column("rowid"))).select_from(runs)
+    """One page of a compiled search."""
+    found = conn.execute(query.page, {PAGE_LIMIT: limit, PAGE_OFFSET: offset}).all()
+    return [RunEntity(*row) for row in found]
 
 
 # -- params, tags, metrics ---------------------------------------------------------------

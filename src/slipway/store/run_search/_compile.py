@@ -7,10 +7,13 @@ metrics.KEY compare numbers with the run's latest value; params.KEY and tags.KEY
 attributes.NAME are columns of `runs`. A comparison never matches a run that lacks the key
 (not even != or NOT IN); `IS NULL` matches exactly those runs. Every value is a bound parameter.
 
-A search compiles to a `RunQuery` with two shapes of the same question: `scan()` walks runs in
-result order and tests each (best when matches are common: it stops after one page), and
-`driven_by(driver)` starts from the runs meeting one selective metric/param/tag comparison
-(best when they are few). `slipway.store.runs.search` picks one.
+The SQL is shaped for the way the databases plan it. An `=` or `IN` on a metric, param or
+tag picks its runs out of the table's (key, value) index: a set the database can start from
+(SQLite does once `ANALYZE` has given it statistics) or check each run against. The other
+comparisons of the filter's top-level AND are correlated EXISTS on the (run_id, key) primary
+key: walking the runs in result order along an index of `runs`, SQLite probes each and stops
+once a page is full, which is quick when matches are common. PostgreSQL turns both shapes
+into semi-joins planned from its own statistics.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from typing import Any, Literal, TypeAlias
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Integer,
     Select,
     Table,
     and_,
+    bindparam,
     case,
     false,
     func,
@@ -54,18 +59,11 @@ from slipway.store.run_search._parser import (
     parse_order_by,
     source_error,
 )
-from slipway.store.schema import (
-    SYSTEM_TAG_PREFIX,
-    latest_metrics,
-    params,
-    runs,
-    tags,
-)
+from slipway.store.schema import SYSTEM_TAG_PREFIX, latest_metrics, params, runs, tags
 
 __all__ = [
     "And",
     "Comparison",
-    "Driver",
     "Identifier",
     "Node",
     "Number",
@@ -86,6 +84,8 @@ MAX_ORDER_BY = 5
 _USER_TAGS: ColumnElement[bool] = func.substr(
     tags.c.key, literal_column("1"), literal_column(str(len(SYSTEM_TAG_PREFIX)))
 ) != literal_column(f"'{SYSTEM_TAG_PREFIX}'")
+# A page of a search: `RunQuery.page` binds these two.
+PAGE_LIMIT, PAGE_OFFSET = "page_limit", "page_offset"
 
 _KEYED_TABLES: dict[Entity, Table] = {"metrics": latest_metrics, "params": params, "tags": tags}
 # Attribute names (case-insensitive) and their aliases -> columns of `runs`.
@@ -120,50 +120,16 @@ _COMPARE: dict[str, Callable[[Column, Any], ColumnElement[bool]]] = {
 
 
 @dataclass(frozen=True)
-class Driver:
-    """A metric, param or tag comparison of the filter's top-level AND, which every result
-    must meet, as the set of run ids meeting it (read from the (key, value) index)."""
-
-    matching: Select[Any]  # SELECT run_id FROM <table> WHERE key = ... AND <comparison>
-    conjunct: int  # which condition of the RunQuery it replaces
-    # The same test as a probe of one run id (a correlated EXISTS on the (run_id, key) key).
-    probe: Callable[[FromClause], ColumnElement[bool]]
-    exact: bool = False  # = or IN: usually the fewest matches, so counted first
-
-    def count(self, cap: int) -> Select[Any]:
-        """How many runs meet it (all projects), counting at most `cap`: the planner's
-        estimate of its cost."""
-        return select(func.count()).select_from(self.matching.limit(cap).subquery())
-
-
-@dataclass(frozen=True)
 class RunQuery:
-    """A compiled search: the same runs in the same order from `scan()` or any `driven_by()`."""
+    """A compiled search: `statement` selects the matching runs in result order, `page` the
+    same with LIMIT :page_limit OFFSET :page_offset.
 
-    conditions: tuple[ColumnElement[bool], ...]  # ANDed: the filter's conjuncts, then the scope
-    drivers: tuple[Driver, ...]
-    order_items: tuple[OrderItem, ...]
-    order_sources: tuple[str, ...]  # each order item's text, for error messages
-    # Whether walking one project's runs by start time yields them in result order, so a scan
-    # can stop after one page (the (project_id, start_time) index).
-    in_start_order: bool
+    Both are built once per search (see `compile_search`), so a search repeated for a
+    dashboard or page after page reuses SQLAlchemy's cached compilation.
+    """
 
-    def scan(self) -> Select[Any]:
-        return self._select(runs, self.conditions)
-
-    def driven_by(self, driver: Driver) -> Select[Any]:
-        matching = driver.matching.subquery("driver")
-        base = matching.join(runs, runs.c.id == matching.c.run_id)
-        # The other drivers' tests probe the driver's run ids, not the joined runs: SQLite
-        # runs a test as soon as its columns are at hand, so they weed out run ids before
-        # each costs a lookup in `runs` (~18% of a 10,000-run search).
-        probes = {d.conjunct: d.probe(matching) for d in self.drivers if d is not driver}
-        others = [probes.get(n, c) for n, c in enumerate(self.conditions) if n != driver.conjunct]
-        return self._select(base, others)
-
-    def _select(self, base: FromClause, conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
-        source, ordering = _order_by(self.order_items, self.order_sources, base)
-        return select(runs).select_from(source).where(*conditions).order_by(*ordering)
+    statement: Select[Any]
+    page: Select[Any]
 
 
 def compile_search(
@@ -197,29 +163,20 @@ def _compile(
     include_deleted: bool,
 ) -> RunQuery:
     compiler = _Compiler(text, "filter")
-    conditions: list[ColumnElement[bool]] = []
-    drivers: list[Driver] = []
-    for conjunct in _conjuncts(parse_filter(text)):
-        if isinstance(conjunct, Comparison) and _can_drive(conjunct):
-            exact = conjunct.op in ("=", "IN")
-            probe = functools.partial(compiler.probe, conjunct)
-            drivers.append(Driver(compiler.matching(conjunct), len(conditions), probe, exact))
-            conditions.append(probe(runs))
-        else:
-            conditions.append(compiler.node(conjunct))
+    conditions = [compiler.node(conjunct, top=True) for conjunct in _conjuncts(parse_filter(text))]
     sources = order_by
     items = _parse_order_by(sources)
-    ids = None if project_ids is None else list(project_ids)
-    if ids is not None:
-        conditions.append(runs.c.project_id.in_(ids))
+    if project_ids is not None and len(project_ids) == 1:
+        conditions.append(runs.c.project_id == project_ids[0])
+    elif project_ids is not None:
+        conditions.append(runs.c.project_id.in_(list(project_ids)))
     if not include_deleted:
         conditions.append(runs.c.deleted_at.is_(None))
-    first = items[0].target if items else None
-    by_start = first is None or (
-        first.entity == "attributes" and _ATTRIBUTES.get(first.key.lower()) == "start_time"
-    )
-    in_start_order = ids is not None and len(set(ids)) == 1 and by_start
-    return RunQuery(tuple(conditions), tuple(drivers), items, sources, in_start_order)
+    source, ordering = _order_by(items, sources, runs)
+    statement = select(runs).select_from(source).where(*conditions).order_by(*ordering)
+    limit = bindparam(PAGE_LIMIT, type_=Integer)
+    offset = bindparam(PAGE_OFFSET, type_=Integer)
+    return RunQuery(statement, statement.limit(limit).offset(offset))
 
 
 def search_runs_query(
@@ -229,10 +186,10 @@ def search_runs_query(
     project_ids: Sequence[str] | None = None,
     include_deleted: bool = False,
 ) -> Select[Any]:
-    """SELECT runs.* matching `filter`, sorted by `order_by`: `compile_search(...).scan()`."""
+    """SELECT runs.* matching `filter`, sorted by `order_by`: `compile_search(...).statement`."""
     return compile_search(
         filter, order_by, project_ids=project_ids, include_deleted=include_deleted
-    ).scan()
+    ).statement
 
 
 def validate(filter: str | None, order_by: Sequence[str] = ()) -> None:
@@ -247,13 +204,6 @@ def _conjuncts(node: Node) -> list[Node]:
     return [node]
 
 
-def _can_drive(comparison: Comparison) -> bool:
-    target = comparison.target
-    if target.entity == "tags" and target.key.startswith(SYSTEM_TAG_PREFIX):
-        return False  # not in the tags search index (schema.SQLITE_ONLY_INDEXES)
-    return target.entity != "attributes" and comparison.op not in ("IS NULL", "IS NOT NULL")
-
-
 class _Compiler:
     """Turns AST nodes into SQL conditions; knows its source text to point errors at it."""
 
@@ -264,15 +214,16 @@ class _Compiler:
     def error(self, position: int, message: str, hint: str = "") -> InvalidInput:
         return source_error(self.label, self.source, position, message, hint=hint)
 
-    def node(self, node: Node) -> ColumnElement[bool]:
+    def node(self, node: Node, *, top: bool = False) -> ColumnElement[bool]:
+        """`top`: a condition of the filter's top-level AND, which every result meets."""
         if isinstance(node, Comparison):
-            return self.comparison(node)
+            return self.comparison(node, top=top)
         parts = [self.node(operand) for operand in node.operands]
         if isinstance(node, Or):
             return or_(*parts) if parts else false()
         return and_(*parts) if parts else true()
 
-    def comparison(self, comparison: Comparison) -> ColumnElement[bool]:
+    def comparison(self, comparison: Comparison, *, top: bool = False) -> ColumnElement[bool]:
         target = comparison.target
         if target.entity == "attributes":
             column = self.attribute(target)
@@ -283,43 +234,47 @@ class _Compiler:
             if comparison.op == "IS NOT NULL":
                 return column.is_not(None)
             return self.predicate(column, comparison, kind)
-        return self.keyed(comparison)
+        return self.keyed(comparison, top=top)
 
-    def keyed(self, comparison: Comparison) -> ColumnElement[bool]:
-        """A metric/param/tag test: semi-joins only, so a run can never come back twice."""
-        if comparison.target.entity == "metrics" and comparison.op not in (
-            "IS NULL",
-            "IS NOT NULL",
-        ):
-            # Inside an OR no plan can start from this set, and SQLite runs a correlated
-            # EXISTS once per run: `metrics.acc > 0.99 or ...` over 10^5 runs took ~380 ms
-            # that way against ~15 ms with IN, which reads the (key, value) index once.
-            self.check(comparison, _kind(comparison.target))
+    def keyed(self, comparison: Comparison, *, top: bool) -> ColumnElement[bool]:
+        """A metric/param/tag test: semi-joins only, so a run can never come back twice.
+
+        `=` and `IN` pick a set of runs out of the table's (key, value) index, which the
+        database can start from; other tests probe each run's own row (see `probe`), but
+        inside an OR a metric's set is still read from its index: a walk cannot stop early
+        on it, and SQLite runs a correlated EXISTS once per run (`metrics.acc > 0.99 or ...`
+        over 10^5 runs took ~380 ms that way against ~15 ms with IN).
+        """
+        target, op = comparison.target, comparison.op
+        self.check(comparison, _kind(target))
+        if op in ("IS NULL", "IS NOT NULL"):
+            return self.probe(comparison)
+        if target.entity == "tags" and target.key.startswith(SYSTEM_TAG_PREFIX):
+            return self.probe(comparison)  # not in the tags index (schema.SQLITE_ONLY_INDEXES)
+        if op in ("=", "IN") or (target.entity == "metrics" and not top):
             return runs.c.id.in_(self.matching(comparison))
-        return self.probe(comparison, runs)
+        return self.probe(comparison)
 
-    def probe(self, comparison: Comparison, source: FromClause) -> ColumnElement[bool]:
-        """The test as a correlated EXISTS on the (run_id, key) primary key, for the run ids
-        of `source` (`runs`, or a driver's set): one index probe per run, and false for runs
-        lacking the key whatever the operator (so != never matches them)."""
+    def probe(self, comparison: Comparison) -> ColumnElement[bool]:
+        """The test as a correlated EXISTS on the (run_id, key) primary key: one index probe
+        per run, and false for runs lacking the key whatever the operator (so != never
+        matches them)."""
         target, op = comparison.target, comparison.op
         table = _KEYED_TABLES[target.entity]
-        self.check(comparison, _kind(target))
-        run_id = source.c.id if source is runs else source.c.run_id
-        found = [table.c.run_id == run_id, table.c.key == target.key]
+        found = [table.c.run_id == runs.c.id, table.c.key == target.key]
         if op not in ("IS NULL", "IS NOT NULL"):
             found.append(self.predicate(table.c.value, comparison, _kind(target)))
             if target.entity == "metrics":
                 found.append(table.c.is_nan.is_(False))
-        exists = select(table.c.run_id).where(*found).correlate(source).exists()
+        exists = select(table.c.run_id).where(*found).correlate(runs).exists()
         return ~exists if op == "IS NULL" else exists
 
     def matching(self, comparison: Comparison) -> Select[Any]:
-        """SELECT run_id of the runs meeting a metric/param/tag comparison (not IS [NOT] NULL)."""
+        """SELECT run_id of the runs meeting a metric/param/tag comparison (not IS [NOT]
+        NULL), read from the table's (key, value) index."""
         target = comparison.target
         table = _KEYED_TABLES[target.entity]
         kind = _kind(target)
-        self.check(comparison, kind)
         found = [table.c.key == target.key, self.predicate(table.c.value, comparison, kind)]
         if kind == "metric":
             # A NaN is stored as 0.0 with is_nan set; like IEEE NaN it satisfies no comparison.

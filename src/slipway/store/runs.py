@@ -8,16 +8,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Connection,
     and_,
     bindparam,
+    case,
     insert,
     or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.functions import FunctionElement
 
 from slipway.errors import Conflict
 from slipway.store.entities import ArtifactEntity, MetricPoint, RunEntity
@@ -61,15 +66,41 @@ def search(conn: Connection, query: RunQuery, *, limit: int, offset: int) -> lis
 
 # -- params, tags, metrics ---------------------------------------------------------------
 
+
+class _ObjectOf(FunctionElement[Any]):
+    """Aggregate (key, value) rows into one JSON object: json_group_object on SQLite,
+    json_object_agg on PostgreSQL."""
+
+    type = JSON()
+    name = "object_of"
+    inherit_cache = True
+
+
+@compiles(_ObjectOf, "sqlite")
+def _object_of_sqlite(element: _ObjectOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_ObjectOf, "postgresql")
+def _object_of_postgresql(element: _ObjectOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_object_agg({compiler.process(element.clauses, **kw)})"
+
+
+# What a page of runs shows besides the runs: some 1,000 params and 1,000 metrics for 100.
+# Params and tags (text) come as one JSON object per run, which the driver or json decodes
+# in one call; metric values (floats) come as rows, since SQLite writes floats into JSON
+# with 15 digits. A NaN comes as NULL.
 _IDS: BindParameter[str] = bindparam("run_ids", expanding=True)
-_FOR_RUNS = {
-    "params": select(params.c.run_id, params.c.key, params.c.value).where(
-        params.c.run_id.in_(_IDS)
-    ),
-    "tags": select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(_IDS)),
+_OBJECTS_OF_RUNS = {
+    table.name: select(table.c.run_id, _ObjectOf(table.c.key, table.c.value))
+    .where(table.c.run_id.in_(_IDS))
+    .group_by(table.c.run_id)
+    for table in (params, tags)
 }
-_LATEST_FOR_RUNS = select(
-    latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value, latest_metrics.c.is_nan
+_LATEST_OF_RUNS = select(
+    latest_metrics.c.run_id,
+    latest_metrics.c.key,
+    case((latest_metrics.c.is_nan, None), else_=latest_metrics.c.value),
 ).where(latest_metrics.c.run_id.in_(_IDS))
 
 
@@ -79,10 +110,8 @@ def key_values(
     """Params or tags of several runs at once: run_id -> {key: value}."""
     found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
     if found:
-        for run_id, key, value in conn.execute(
-            _FOR_RUNS[table_name], {"run_ids": list(found)}
-        ).all():
-            found[run_id][key] = value
+        statement = _OBJECTS_OF_RUNS[table_name]
+        found.update(conn.execute(statement, {"run_ids": list(found)}).all())
     return found
 
 
@@ -90,10 +119,8 @@ def latest_values(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[st
     """The latest value of every metric of several runs at once: run_id -> {key: value}."""
     found: dict[str, dict[str, float]] = {run_id: {} for run_id in run_ids}
     if found:
-        for run_id, key, value, is_nan in conn.execute(
-            _LATEST_FOR_RUNS, {"run_ids": list(found)}
-        ).all():
-            found[run_id][key] = math.nan if is_nan else value
+        for run_id, key, value in conn.execute(_LATEST_OF_RUNS, {"run_ids": list(found)}).all():
+            found[run_id][key] = math.nan if value is None else value
     return found
 
 

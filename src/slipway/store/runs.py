@@ -176,20 +176,19 @@ def log_metrics(
     """Append points (given as columns) to the series and move each key's latest value forward."""
     if not keys:
         return
-    points = list(zip(keys, values, steps, timestamps, strict=True))
     # NaN != NaN: stored as 0.0 with a flag, since SQLite would turn NaN into NULL.
     rows: list[dict[str, Any]] = [
-        {"run_id": run_id, "key": k, "value": 0.0 if v != v else v, "is_nan": v != v}
-        | {"step": s, "timestamp": t}
-        for k, v, s, t in points
-    ]
+        {"run_id": run_id, "key": k, "value": 0.0 if v != v else v, "is_nan": v != v, "step": s,
+         "timestamp": t}
+        for k, v, s, t in zip(keys, values, steps, timestamps, strict=True)
+    ]  # fmt: skip
     conn.execute(_INSERT_METRICS, rows)
-    newest: dict[str, int] = {}  # key -> its point with the highest (step, timestamp)
-    for number, (key, _, step, timestamp) in enumerate(points):
-        current = newest.get(key)
-        if current is None or (step, timestamp) >= points[current][2:]:
-            newest[key] = number
-    conn.execute(_latest_upsert(conn.dialect.name), [rows[n] for n in newest.values()])
+    newest: dict[str, tuple[int, int, int]] = {}  # key -> (step, timestamp, row) of its newest
+    for number, when in enumerate(zip(steps, timestamps, strict=True)):
+        current = newest.get(key := keys[number])
+        if current is None or when >= current[:2]:
+            newest[key] = (*when, number)
+    conn.execute(_latest_upsert(conn.dialect.name), [rows[n] for _, _, n in newest.values()])
 
 
 def _dialect_insert(dialect: str) -> Any:

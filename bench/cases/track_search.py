@@ -1,4 +1,12 @@
-"""`track_search`: a metric-and-param filter over 10,000 runs vs MLflow, and over 100,000."""
+"""`track_search`: a metric-and-param filter over 10,000 runs vs MLflow, and over 100,000.
+
+Slipway leaves the plan to the database: on SQLite the param's `=` reads its runs from the
+(key, value) index and the metric's `>` probes each run's latest value, and SQLite picks
+between walking the project's runs newest first (stopping once a page is full) and starting
+from the param's runs, by the statistics `ANALYZE` keeps: `PRAGMA optimize` gathers them as a
+store closes, for the tables its queries used, and `slipway db upgrade` for all. The
+100,000-run store, filled by plain INSERTs, has none until the search's own process closes.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +35,7 @@ from cases._tracking import (
 
 SHM = Path("/dev/shm")
 MLFLOW_WRITERS = 2  # processes filling MLflow's store at once (SQLite's busy timeout queues them)
+TARGET_FACTOR = 20  # Slipway at least this many times faster than MLflow at 10,000 runs
 TARGET_100K = Target(100, "ms")
 
 
@@ -165,7 +174,7 @@ def rows(sizes: Sizes, found: Results, made: Results) -> list[Row]:
                     + how(found["mlflow"]),
                 ),
             ),
-            target=at_least(10, mlflow_value, "mlflow direct"),
+            target=at_least(TARGET_FACTOR, mlflow_value, "mlflow direct"),
             notes=(
                 made_with("slipway", "`client.runs.create` + one `client.runs.log_batch` per run"),
                 made_with(
@@ -177,6 +186,8 @@ def rows(sizes: Sizes, found: Results, made: Results) -> list[Row]:
                 "above are for information)",
                 "each run: params p0..p9 (digits), metrics m0..m9 (uniform in [0, 1)), "
                 "the same values for both tools (bench/cases/_children/_data.py)",
+                "Slipway's SQLite plans the search from the statistics ANALYZE keeps (PRAGMA "
+                "optimize ran as the populating process closed, on the tables it queried)",
             ),
         ),
         Row(
@@ -197,6 +208,8 @@ def rows(sizes: Sizes, found: Results, made: Results) -> list[Row]:
                     "metrics, latest_metrics; no audit events) into the workspace DB (the API, "
                     f"at the rate it filled the {sizes.compare:,}-run project: {api_time})",
                 ),
+                "no planner statistics yet (plain INSERTs; PRAGMA optimize runs as the search "
+                "process closes): SQLite plans as on a fresh database",
             ),
         ),
     ]

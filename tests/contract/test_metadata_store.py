@@ -16,7 +16,7 @@ from slipway.store import projects as project_rows
 from slipway.store import runs as run_rows
 from slipway.store._engine import make_engine
 from slipway.store.migrate import upgrade
-from slipway.store.run_search._compile import compile_search
+from slipway.store.run_search import compile_search
 from slipway.store.schema import (
     SQLITE_ONLY_INDEXES,
     USER_TAGS_ONLY,
@@ -182,8 +182,7 @@ def test_outdated_schema_is_refused_until_upgraded_keeping_data(metadata_url: st
         assert run_rows.key_values(conn, "tags", [run_id]) == {run_id: {"team": "risk"}}
         assert run_rows.latest_values(conn, [run_id]) == {run_id: {"acc": 0.9}}
         query = compile_search("metrics.acc > 0.5 and params.lr = '0.1' and tags.team = 'risk'")
-        for plan in (query.scan(), *map(query.driven_by, query.drivers)):
-            assert [row.id for row in conn.execute(plan)] == [run_id]
+        assert [row.id for row in conn.execute(query.statement)] == [run_id]
     store.close()
 
 
@@ -271,6 +270,37 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
     store.close()
+
+
+def test_sqlite_gathers_statistics_for_its_planner_as_the_store_closes(sqlite_url: str) -> None:
+    """SQLite plans from statistics only once ANALYZE has run: closing a store runs it on the
+    tables the searches used (PRAGMA optimize), so the next process plans from real numbers."""
+    store = MetadataStore.open(sqlite_url)
+    owner = project("stats")
+    run_ids = [uuid.uuid4().hex for _ in range(30)]
+    with store.write() as conn:
+        project_rows.insert_project(conn, owner)
+        for number, run_id in enumerate(run_ids):
+            conn.execute(
+                insert(runs).values(
+                    id=run_id, project_id=owner.id, name="r", status="finished",
+                    created_by="t", start_time=number,
+                )
+            )  # fmt: skip
+            conn.execute(insert(params).values(run_id=run_id, key="lr", value=str(number % 3)))
+    with store.read() as conn:
+        query = compile_search("params.lr = '1'", project_ids=[owner.id])
+        assert len(conn.execute(query.statement).all()) == 10
+        assert (
+            conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")).all()
+            == []
+        )
+    store.close()
+    store = MetadataStore.open(sqlite_url)
+    with store.read() as conn:
+        analyzed = {row[0] for row in conn.execute(text("SELECT tbl FROM sqlite_stat1"))}
+    store.close()
+    assert {"runs", "params"} <= analyzed
 
 
 def test_unreachable_database_gives_one_clear_line() -> None:

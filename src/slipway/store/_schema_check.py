@@ -9,7 +9,7 @@ from slipway.store.schema import metadata
 
 # Alembic revisions in order; the last is the schema this code expects.
 # A test checks this matches the scripts in migrations/versions/.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 
 version_table = Table(
     "alembic_version",

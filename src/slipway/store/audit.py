@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select
 
-from slipway.store._prepared import Prepared
 from slipway.store.entities import AuditEventEntity
 from slipway.store.schema import audit_events
 
@@ -61,8 +60,15 @@ def take_pending() -> PendingEvent | None:
 
 def write_pending(conn: Connection, event: PendingEvent) -> None:
     e = event  # not asdict(): it deep-copies every field, on every write
-    _INSERT.rows(
-        conn, (e.timestamp, e.principal, e.action, e.operation, e.target, e.outcome, e.detail)
+    append_event(
+        conn,
+        timestamp=e.timestamp,
+        principal=e.principal,
+        action=e.action,
+        operation=e.operation,
+        target=e.target,
+        outcome=e.outcome,
+        detail=e.detail,
     )
 
 
@@ -77,14 +83,12 @@ def append_event(
     outcome: str,
     detail: str = "",
 ) -> None:
-    _INSERT.rows(conn, (timestamp, principal, action, operation, target, outcome, detail))
+    values = {"timestamp": timestamp, "principal": principal, "action": action}
+    values |= {"operation": operation, "target": target, "outcome": outcome, "detail": detail}
+    conn.execute(_INSERT, values)
 
 
-# Every write carries one: compiled once, run on the driver's cursor (see Prepared).
-_INSERT = Prepared(
-    insert(audit_events),
-    ("timestamp", "principal", "action", "operation", "target", "outcome", "detail"),
-)
+_INSERT = insert(audit_events)  # every write carries one: built once
 
 
 def list_events(

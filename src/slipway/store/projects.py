@@ -9,7 +9,6 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from slipway.errors import AlreadyExists
-from slipway.store._prepared import Prepared
 from slipway.store.entities import ProjectEntity
 from slipway.store.schema import datasets, projects, registered_models, runs
 
@@ -23,13 +22,12 @@ def insert_project(conn: Connection, project: ProjectEntity) -> ProjectEntity:
     return project
 
 
-# Every run start looks its project up: compiled once, run on the driver's cursor.
-_BY_NAME = Prepared(select(projects).where(projects.c.name == bindparam("name")), ("name",))
+_BY_NAME = select(projects).where(projects.c.name == bindparam("name"))
 
 
 def get_project(conn: Connection, name: str) -> ProjectEntity | None:
-    found = _BY_NAME.rows(conn, (name,))
-    return ProjectEntity(*found[0]) if found else None
+    found = conn.execute(_BY_NAME, {"name": name}).first()
+    return None if found is None else ProjectEntity(*found)
 
 
 def list_projects(
@@ -64,12 +62,7 @@ _NAMES = select(projects.c.id, projects.c.name).where(
 )
 
 
-_NAME_OF = Prepared(
-    select(projects.c.id, projects.c.name).where(projects.c.id == bindparam("id")), ("id",)
-)
-
-
 def names_by_id(conn: Connection, project_ids: set[str]) -> dict[str, str]:
-    if len(project_ids) == 1:  # a page of one project's runs: the common case, on the cursor
-        return dict(_NAME_OF.rows(conn, tuple(project_ids)))
-    return {row.id: row.name for row in conn.execute(_NAMES, {"ids": list(project_ids)})}
+    if not project_ids:
+        return {}
+    return {id_: name for id_, name in conn.execute(_NAMES, {"ids": list(project_ids)})}

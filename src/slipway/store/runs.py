@@ -2,64 +2,52 @@
 
 from __future__ import annotations
 
+import functools
 import math
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Connection,
-    Integer,
-    Select,
     and_,
     bindparam,
-    func,
+    case,
     insert,
-    literal_column,
     or_,
     select,
     update,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.functions import FunctionElement
 
 from slipway.errors import Conflict
-from slipway.store._prepared import Bound, Prepared
 from slipway.store.entities import ArtifactEntity, MetricPoint, RunEntity
-from slipway.store.run_search._compile import Driver, RunQuery
+from slipway.store.run_search import PAGE_LIMIT, PAGE_OFFSET, RunQuery
 from slipway.store.schema import artifacts, latest_metrics, metrics, params, runs, tags
 
-# Creating and ending a run: statements compiled once, run on the driver's cursor (Prepared).
+# Creating and ending a run: statements built once (SQLAlchemy caches their compiled form).
 _RUN_COLUMNS = tuple(column.name for column in runs.c)  # RunEntity's fields, in this order
-_INSERT_RUN = Prepared(insert(runs), _RUN_COLUMNS)
-_GET_RUN = Prepared(select(runs).where(runs.c.id == bindparam("run_id")), ("run_id",))
-_END_RUN = Prepared(
+_INSERT_RUN = insert(runs)
+_GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
+_END_RUN = (
     update(runs)
     .where(runs.c.id == bindparam("run_id"))
-    .values(status=bindparam("final_status"), end_time=bindparam("final_end_time")),
-    ("run_id", "final_status", "final_end_time"),
+    .values(status=bindparam("final_status"), end_time=bindparam("final_end_time"))
 )
 
 
 def insert_run(conn: Connection, run: RunEntity) -> RunEntity:
-    _INSERT_RUN.rows(conn, [getattr(run, name) for name in _RUN_COLUMNS])
+    conn.execute(_INSERT_RUN, {name: getattr(run, name) for name in _RUN_COLUMNS})
     return run
 
 
-# What a page of runs shows, read straight from the driver's cursor: a search shows 100 runs
-# with some 2,000 params and metrics, and SQLAlchemy's result rows took longer than SQLite.
-# Fixed SQL; the ids are bound ("{ids}" becomes one placeholder per id).
-_FOR_RUNS = {
-    "params": "SELECT run_id, key, value FROM params WHERE run_id IN ({ids})",
-    "tags": "SELECT run_id, key, value FROM tags WHERE run_id IN ({ids})",
-}
-_LATEST_FOR_RUNS = "SELECT run_id, key, value, is_nan FROM latest_metrics WHERE run_id IN ({ids})"
-
-
 def get_run(conn: Connection, run_id: str) -> RunEntity | None:
-    found = _GET_RUN.rows(conn, (run_id,))
-    return RunEntity(*found[0]) if found else None
+    found = conn.execute(_GET_RUN, {"run_id": run_id}).first()
+    return None if found is None else RunEntity(*found)
 
 
 def update_run(conn: Connection, run_id: str, **values: Any) -> None:
@@ -67,95 +55,53 @@ def update_run(conn: Connection, run_id: str, **values: Any) -> None:
 
 
 def end_run(conn: Connection, run_id: str, status: str, end_time: int) -> None:
-    _END_RUN.rows(conn, (run_id, status, end_time))
+    conn.execute(_END_RUN, {"run_id": run_id, "final_status": status, "final_end_time": end_time})
 
 
 def search(conn: Connection, query: RunQuery, *, limit: int, offset: int) -> list[RunEntity]:
-    """One page of a compiled search, by the plan expected to read the fewest rows."""
-    decision = _decide(conn, query, needed=offset + limit)
-    if decision is not None:
-        rows = decision.bound.rows(conn, page_limit=limit, page_offset=offset)
-        return [RunEntity(*row) for row in rows]
-    page = query.scan().limit(limit).offset(offset)
-    return [RunEntity(*row) for row in conn.execute(page)]
-
-
-# Starting from a set costs a primary-key lookup of each run in it and a sort; walking runs
-# in order costs an index step and the per-run tests. Measured per row on SQLite, about 1.5:1.
-_DRIVE_COST = 1.5
-
-
-def _plan(conn: Connection, query: RunQuery, *, needed: int) -> Select[Any]:
-    """The SELECT a search runs: see `_decide`."""
-    decision = _decide(conn, query, needed=needed)
-    return query.scan() if decision is None else decision.chosen
-
-
-def _decide(conn: Connection, query: RunQuery, *, needed: int) -> _Decision | None:
-    """Walk runs in order, or start from the smallest set of runs meeting one comparison.
-
-    PostgreSQL plans that itself from its statistics. SQLite keeps none by default and walks
-    the runs whenever an index gives their order, which reads every run when matches are
-    rare (~0.4 s over 10^5 runs), so the choice is made here: counting a comparison's
-    matches reads only the (key, value) index, a few ms per 10^5 entries. As databases do,
-    a choice is reused for the same search for a while, unless the number of runs moved.
-    """
-    if not query.drivers or conn.dialect.name != "sqlite":
-        return None  # the scan, planned by the database
-    total = max(1, _TOTAL_RUNS.rows(conn)[0][0] or 0)  # an estimate is enough
-    key = (id(conn.engine), id(query), needed)
-    known = _decisions.get(key)
-    if (
-        known is not None
-        and known.query is query
-        and abs(total - known.total) <= known.total // 10
-        and time.monotonic() - known.at < _DECISION_TTL_S
-    ):
-        return known
-    counts: list[tuple[int, Driver]] = []
-    for driver in sorted(query.drivers, key=lambda d: not d.exact):
-        # Past the smallest set so far, a count only refines the scan estimate (it cannot be
-        # the start): capping it there keeps counting cheap, and an underestimated share only
-        # favours starting from the small set.
-        cap = min((n for n, _ in counts), default=total)
-        counts.append((int(conn.execute(driver.count(cap)).scalar_one()), driver))
-    smallest, driver = min(counts, key=lambda pair: pair[0])
-    walked = float(total)
-    if query.in_start_order:
-        # Rows a scan visits before it has `needed` matches, if the comparisons are independent.
-        share = math.prod(count / total for count, _ in counts)
-        walked = min(walked, needed / share) if share > 0 else walked
-    chosen = query.driven_by(driver) if smallest * _DRIVE_COST < walked else query.scan()
-    bound = Bound(chosen.limit(_PAGE_LIMIT).offset(_PAGE_OFFSET), conn.dialect, _PAGE)
-    if len(_decisions) >= _DECISIONS_KEPT:
-        _decisions.clear()
-    decision = _decisions[key] = _Decision(query, total, chosen, bound, time.monotonic())
-    return decision
-
-
-@dataclass(frozen=True)
-class _Decision:
-    query: RunQuery  # kept so an id reused by another query never matches
-    total: int
-    chosen: Select[Any]
-    bound: Bound  # `chosen` compiled with the search's values, a page's left to bind
-    at: float
-
-
-_PAGE = ("page_limit", "page_offset")
-_PAGE_LIMIT = bindparam(_PAGE[0], 0, type_=Integer)
-_PAGE_OFFSET = bindparam(_PAGE[1], 0, type_=Integer)
-
-
-_decisions: dict[tuple[int, int, int], _Decision] = {}
-_DECISION_TTL_S = 30.0
-_DECISIONS_KEPT = 256
-
-
-_TOTAL_RUNS = Prepared(select(func.max(literal_column("rowid"))).select_from(runs), ())
+    """One page of a compiled search."""
+    found = conn.execute(query.page, {PAGE_LIMIT: limit, PAGE_OFFSET: offset}).all()
+    return [RunEntity(*row) for row in found]
 
 
 # -- params, tags, metrics ---------------------------------------------------------------
+
+
+class _ObjectOf(FunctionElement[Any]):
+    """Aggregate (key, value) rows into one JSON object: json_group_object on SQLite,
+    json_object_agg on PostgreSQL."""
+
+    type = JSON()
+    name = "object_of"
+    inherit_cache = True
+
+
+@compiles(_ObjectOf, "sqlite")
+def _object_of_sqlite(element: _ObjectOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_ObjectOf, "postgresql")
+def _object_of_postgresql(element: _ObjectOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_object_agg({compiler.process(element.clauses, **kw)})"
+
+
+# What a page of runs shows besides the runs: some 1,000 params and 1,000 metrics for 100.
+# Params and tags (text) come as one JSON object per run, which the driver or json decodes
+# in one call; metric values (floats) come as rows, since SQLite writes floats into JSON
+# with 15 digits. A NaN comes as NULL.
+_IDS: BindParameter[str] = bindparam("run_ids", expanding=True)
+_OBJECTS_OF_RUNS = {
+    table.name: select(table.c.run_id, _ObjectOf(table.c.key, table.c.value))
+    .where(table.c.run_id.in_(_IDS))
+    .group_by(table.c.run_id)
+    for table in (params, tags)
+}
+_LATEST_OF_RUNS = select(
+    latest_metrics.c.run_id,
+    latest_metrics.c.key,
+    case((latest_metrics.c.is_nan, None), else_=latest_metrics.c.value),
+).where(latest_metrics.c.run_id.in_(_IDS))
 
 
 def key_values(
@@ -163,46 +109,30 @@ def key_values(
 ) -> dict[str, dict[str, str]]:
     """Params or tags of several runs at once: run_id -> {key: value}."""
     found: dict[str, dict[str, str]] = {run_id: {} for run_id in run_ids}
-    for run_id, key, value in _for_runs(conn, _FOR_RUNS[table_name], run_ids):
-        found[run_id][key] = value
+    if found:
+        statement = _OBJECTS_OF_RUNS[table_name]
+        found.update(conn.execute(statement, {"run_ids": list(found)}).all())
     return found
 
 
 def latest_values(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
     """The latest value of every metric of several runs at once: run_id -> {key: value}."""
     found: dict[str, dict[str, float]] = {run_id: {} for run_id in run_ids}
-    for run_id, key, value, is_nan in _for_runs(conn, _LATEST_FOR_RUNS, run_ids):
-        found[run_id][key] = math.nan if is_nan else value
+    if found:
+        for run_id, key, value in conn.execute(_LATEST_OF_RUNS, {"run_ids": list(found)}).all():
+            found[run_id][key] = math.nan if value is None else value
     return found
 
 
-def _for_runs(conn: Connection, sql: str, run_ids: Sequence[str]) -> list[tuple[Any, ...]]:
-    """Rows of a fixed `... WHERE run_id IN ({ids})` on the driver's cursor, in `conn`'s
-    transaction, with every id bound."""
-    ids = list(run_ids)
-    if not ids:
-        return []
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql.format(ids=", ".join([mark] * len(ids))), ids)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-_PARAMS_OF_RUN = Prepared(
-    select(params.c.key, params.c.value).where(params.c.run_id == bindparam("run_id")),
-    ("run_id",),
-)
-_INSERT_PARAMS = Prepared(insert(params), ("run_id", "key", "value"))
+_PARAMS_OF_RUN = select(params.c.key, params.c.value).where(params.c.run_id == bindparam("run_id"))
+_INSERT_PARAMS = insert(params)
 
 
 def log_params(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:
     """Params are write-once: logging the same value again is fine, a different one is not."""
     if not values:
         return
-    existing = dict(_PARAMS_OF_RUN.rows(conn, (run_id,)))
+    existing = {k: v for k, v in conn.execute(_PARAMS_OF_RUN, {"run_id": run_id})}
     clashes = {k: (existing[k], v) for k, v in values.items() if k in existing and existing[k] != v}
     if clashes:
         key, (old, wanted) = next(iter(sorted(clashes.items())))
@@ -210,24 +140,29 @@ def log_params(conn: Connection, run_id: str, values: Mapping[str, str]) -> None
             f"param {key!r} of run {run_id} is already {old!r}, cannot change it to {wanted!r}; "
             "params are immutable: log a new run, or use a tag or metric for values that change"
         )
-    new = [(run_id, k, v) for k, v in values.items() if k not in existing]
+    new = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items() if k not in existing]
     if not new:
         return
     if conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
         # SQLite's write lock is held since BEGIN: no writer can add a key after our read,
         # so the savepoint for that race (two statements) is not needed.
-        _INSERT_PARAMS.many(conn, new)
+        conn.execute(_INSERT_PARAMS, new)
         return
     try:
         with conn.begin_nested():
-            _INSERT_PARAMS.many(conn, new)
+            conn.execute(_INSERT_PARAMS, new)
     except SAIntegrityError:
         # Another writer logged the same key between our read and insert: check again.
         log_params(conn, run_id, values)
 
 
 def set_tags(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:
-    _TAG_UPSERT.many(conn, [(run_id, k, v) for k, v in values.items()])
+    if values:
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+        conn.execute(_tag_upsert(conn.dialect.name), rows)
+
+
+_INSERT_METRICS = insert(metrics)
 
 
 def log_metrics(
@@ -242,28 +177,27 @@ def log_metrics(
     if not keys:
         return
     # NaN != NaN: stored as 0.0 with a flag, since SQLite would turn NaN into NULL.
-    rows = [
-        (run_id, k, 0.0 if v != v else v, v != v, s, t)
+    rows: list[dict[str, Any]] = [
+        {"run_id": run_id, "key": k, "value": 0.0 if v != v else v, "is_nan": v != v, "step": s,
+         "timestamp": t}
         for k, v, s, t in zip(keys, values, steps, timestamps, strict=True)
-    ]
-    # Straight to the driver's executemany (Prepared): SQLAlchemy's per-row parameter
-    # processing costs more than SQLite's insert itself.
-    _INSERT_METRICS.many(conn, rows)
-    newest: dict[str, tuple[str, str, float, bool, int, int]] = {}
-    for row in rows:
-        current = newest.get(row[1])
-        if current is None or (row[4], row[5]) >= (current[4], current[5]):
-            newest[row[1]] = row
-    _LATEST_UPSERT.many(conn, list(newest.values()))
+    ]  # fmt: skip
+    conn.execute(_INSERT_METRICS, rows)
+    newest: dict[str, tuple[int, int, int]] = {}  # key -> (step, timestamp, row) of its newest
+    for number, when in enumerate(zip(steps, timestamps, strict=True)):
+        current = newest.get(key := keys[number])
+        if current is None or when >= current[:2]:
+            newest[key] = (*when, number)
+    conn.execute(_latest_upsert(conn.dialect.name), [rows[n] for _, _, n in newest.values()])
 
 
-def _dialect_insert(dialect: Dialect) -> Any:
+def _dialect_insert(dialect: str) -> Any:
     """The INSERT that has ON CONFLICT (upserts) for this dialect.
 
-    Imported here, when a statement is first compiled: SQLAlchemy's PostgreSQL package loads
+    Imported here, when a statement is first built: SQLAlchemy's PostgreSQL package loads
     all of its drivers' modules, some 50 ms that a SQLite workspace's first run would pay.
     """
-    if dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
         return postgresql_insert
@@ -272,14 +206,19 @@ def _dialect_insert(dialect: Dialect) -> Any:
     return sqlite_insert
 
 
-def _tag_upsert(dialect: Dialect) -> Any:
+# The upserts are built once per dialect, on first use (see `_dialect_insert`).
+
+
+@functools.cache
+def _tag_upsert(dialect: str) -> Any:
     statement = _dialect_insert(dialect)(tags)
     return statement.on_conflict_do_update(
         index_elements=[tags.c.run_id, tags.c.key], set_={"value": statement.excluded.value}
     )
 
 
-def _latest_upsert(dialect: Dialect) -> Any:
+@functools.cache
+def _latest_upsert(dialect: str) -> Any:
     statement = _dialect_insert(dialect)(latest_metrics)
     incoming = statement.excluded
     # "Latest" is the highest step, then the newest timestamp: a late point for an old
@@ -303,10 +242,13 @@ def _latest_upsert(dialect: Dialect) -> Any:
     )
 
 
-_METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")
-_INSERT_METRICS = Prepared(insert(metrics), _METRIC_COLUMNS)
-_LATEST_UPSERT = Prepared(_latest_upsert, _METRIC_COLUMNS)
-_TAG_UPSERT = Prepared(_tag_upsert, ("run_id", "key", "value"))
+@functools.cache
+def _artifact_upsert(dialect: str) -> Any:
+    statement = _dialect_insert(dialect)(artifacts)
+    return statement.on_conflict_do_update(
+        index_elements=[artifacts.c.run_id, artifacts.c.path],
+        set_={k: statement.excluded[k] for k in ("object_hash", "size", "is_dir", "created_at")},
+    )
 
 
 def metric_history(conn: Connection, run_id: str, key: str) -> list[MetricPoint]:
@@ -325,22 +267,13 @@ def metric_history(conn: Connection, run_id: str, key: str) -> list[MetricPoint]
 
 # -- artifacts ---------------------------------------------------------------------------
 
-
-def _artifact_upsert(dialect: Dialect) -> Any:
-    statement = _dialect_insert(dialect)(artifacts)
-    return statement.on_conflict_do_update(
-        index_elements=[artifacts.c.run_id, artifacts.c.path],
-        set_={k: statement.excluded[k] for k in ("object_hash", "size", "is_dir", "created_at")},
-    )
-
-
 _ARTIFACT_COLUMNS = tuple(column.name for column in artifacts.c)  # ArtifactEntity's fields
-_ARTIFACT_UPSERT = Prepared(_artifact_upsert, _ARTIFACT_COLUMNS)
 
 
 def put_artifact(conn: Connection, artifact: ArtifactEntity) -> None:
     """Record (or replace) the artifact at `artifact.path` of its run."""
-    _ARTIFACT_UPSERT.rows(conn, [getattr(artifact, name) for name in _ARTIFACT_COLUMNS])
+    values = {name: getattr(artifact, name) for name in _ARTIFACT_COLUMNS}
+    conn.execute(_artifact_upsert(conn.dialect.name), values)
 
 
 def list_artifacts(conn: Connection, run_id: str) -> list[ArtifactEntity]:

@@ -63,7 +63,14 @@ runs = Table(
     Column("start_time", BigInteger, nullable=False),
     Column("end_time", BigInteger, nullable=True),
     Column("deleted_at", BigInteger, nullable=True),
-    Index(None, "project_id", "start_time"),
+    # What a search tests on every run it considers: its id (for the params, metrics and tags
+    # probes), project, start time (the order) and whether it is deleted. Walking one
+    # project's runs or all newest first, and stopping once a page is full, reads the first
+    # two; starting from the runs a (key, value) index gave, the third: only the runs on
+    # the page are read from the table.
+    Index(None, "project_id", "start_time", "id", "deleted_at"),
+    Index(None, "start_time", "id", "deleted_at"),
+    Index(None, "id", "project_id", "start_time", "deleted_at"),
     Index(None, "parent_run_id"),
 )
 
@@ -128,12 +135,12 @@ artifacts = Table(
     Index(None, "object_hash"),
 )
 
-# SQLite only: the run search planner (store/runs.py) counts and starts from the runs meeting a
-# param or tag comparison with these. PostgreSQL plans from its own statistics, and its B-tree
-# entries are limited to about 2.7 kB while a value may have 6,000 characters.
+# SQLite only: a search reads the runs whose param or tag equals a value (or is IN a list) from
+# these (see store/run_search). PostgreSQL plans such a search from its own statistics, and its
+# B-tree entries are limited to about 2.7 kB while a value may have 6,000 characters.
 # Tags Slipway records itself (SYSTEM_TAG_PREFIX: git state, command line, ...) are left out of
 # the tags index: a dozen per run, they doubled the index pages each run start writes, and a
-# search on them probes each run's own tags instead (run_filter never drives from them).
+# search on them probes each run's own tags instead.
 SYSTEM_TAG_PREFIX = "slipway."
 USER_TAGS_ONLY = f"substr(key, 1, {len(SYSTEM_TAG_PREFIX)}) <> '{SYSTEM_TAG_PREFIX}'"
 SQLITE_ONLY_INDEXES = {

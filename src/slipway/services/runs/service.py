@@ -30,7 +30,7 @@ from slipway.services.runs.schemas import (
 from slipway.store import projects as project_rows
 from slipway.store import runs as rows
 from slipway.store.entities import ArtifactEntity, RunEntity
-from slipway.store.run_search._compile import compile_search
+from slipway.store.run_search import compile_search
 
 
 @operation("POST /projects/{project}/runs", permission="run:write", audit="run.create")
@@ -142,9 +142,10 @@ def search_runs(ctx: Context, body: RunSearch) -> RunPage:
     """Find runs with a filter such as "metrics.acc > 0.9 and params.lr = '0.1'"."""
     offset = _decode_token(body.page_token)
     with ctx.store.read() as conn:
-        project_ids = None
+        project_ids, names = None, {}
         if body.projects is not None:
-            project_ids = [project_for(conn, ctx, name, create=False).id for name in body.projects]
+            owners = [project_for(conn, ctx, name, create=False) for name in body.projects]
+            project_ids, names = [p.id for p in owners], {p.id: p.name for p in owners}
         query = compile_search(
             body.filter or None,
             body.order_by,
@@ -157,7 +158,7 @@ def search_runs(ctx: Context, body: RunSearch) -> RunPage:
         # Validated as one page: one call into pydantic's core for 100 runs, not 100.
         return RunPage.model_validate(
             {
-                "runs": _view_fields(conn, page),
+                "runs": _view_fields(conn, page, names),
                 "next_page_token": _encode_token(offset + len(page)) if more else None,
             }
         )
@@ -215,15 +216,20 @@ def _views(conn: Connection, entities: list[RunEntity]) -> list[Run]:
     return [Run.model_validate(fields) for fields in _view_fields(conn, entities)]
 
 
-def _view_fields(conn: Connection, entities: list[RunEntity]) -> list[dict[str, Any]]:
-    """The fields of each run's view, with its params, tags and latest metrics."""
+def _view_fields(
+    conn: Connection, entities: list[RunEntity], names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The fields of each run's view, with its params, tags and latest metrics; `names`: the
+    names of projects already known, by id."""
     if not entities:
         return []
     ids = [e.id for e in entities]
     params = rows.key_values(conn, "params", ids)
     tags = rows.key_values(conn, "tags", ids)
     latest = rows.latest_values(conn, ids)
-    names = project_rows.names_by_id(conn, {e.project_id for e in entities})
+    names = dict(names or {})
+    if unknown := {e.project_id for e in entities} - names.keys():
+        names |= project_rows.names_by_id(conn, unknown)
     return [
         _fields(e, names[e.project_id], params=params[e.id], tags=tags[e.id], metrics=latest[e.id])
         for e in entities

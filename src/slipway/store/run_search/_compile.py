@@ -7,163 +7,55 @@ metrics.KEY compare numbers with the run's latest value; params.KEY and tags.KEY
 attributes.NAME are columns of `runs`. A comparison never matches a run that lacks the key
 (not even != or NOT IN); `IS NULL` matches exactly those runs. Every value is a bound parameter.
 
-A search compiles to a `RunQuery` with two shapes of the same question: `scan()` walks runs in
-result order and tests each (best when matches are common: it stops after one page), and
-`driven_by(driver)` starts from the runs meeting one selective metric/param/tag comparison
-(best when they are few). `slipway.store.runs.search` picks one.
+The filter's conditions are built in `_conditions` (and shaped for the databases' planners,
+see there); this module adds the scope (projects, deleted runs) and the order.
 """
 
 from __future__ import annotations
 
 import functools
-import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    FromClause,
-    Select,
-    Table,
-    and_,
-    case,
-    false,
-    func,
-    literal_column,
-    or_,
-    select,
-    true,
-)
-from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy import ColumnElement, FromClause, Integer, Select, and_, bindparam, case, select
 
 from slipway.errors import InvalidInput
-from slipway.store.run_search._parser import (
-    BARE_KEY,
-    And,
-    Comparison,
-    Entity,
-    Identifier,
-    Node,
-    Number,
-    Or,
-    OrderItem,
-    String,
-    Value,
-    parse_filter,
-    parse_order_by,
-    source_error,
+from slipway.store.run_search._conditions import (
+    KEYED_TABLES,
+    Column,
+    Compiler,
+    conjuncts,
 )
-from slipway.store.schema import (
-    SYSTEM_TAG_PREFIX,
-    latest_metrics,
-    params,
-    runs,
-    tags,
-)
+from slipway.store.run_search._parser import OrderItem, parse_filter, parse_order_by
+from slipway.store.schema import runs
 
 __all__ = [
-    "And",
-    "Comparison",
-    "Driver",
-    "Identifier",
-    "Node",
-    "Number",
-    "Or",
-    "OrderItem",
+    "MAX_ORDER_BY",
+    "PAGE_LIMIT",
+    "PAGE_OFFSET",
     "RunQuery",
-    "String",
     "compile_search",
-    "parse_filter",
-    "parse_order_by",
     "search_runs_query",
     "validate",
 ]
 
 MAX_ORDER_BY = 5
-# schema.USER_TAGS_ONLY for `tags`, with literals (SQLite matches a partial index's condition
-# by its expression: a bound parameter would not match).
-_USER_TAGS: ColumnElement[bool] = func.substr(
-    tags.c.key, literal_column("1"), literal_column(str(len(SYSTEM_TAG_PREFIX)))
-) != literal_column(f"'{SYSTEM_TAG_PREFIX}'")
-
-_KEYED_TABLES: dict[Entity, Table] = {"metrics": latest_metrics, "params": params, "tags": tags}
-# Attribute names (case-insensitive) and their aliases -> columns of `runs`.
-_ATTRIBUTES = {
-    "status": "status", "name": "name", "run_name": "name", "run_id": "id", "id": "id",
-    "created_by": "created_by", "user": "created_by", "parent_run_id": "parent_run_id",
-    "project_id": "project_id", "start_time": "start_time", "end_time": "end_time",
-}  # fmt: skip
-_KNOWN_ATTRIBUTES = (
-    "status, name (or run_name), run_id (or id), created_by (or user), parent_run_id, "
-    "project_id, start_time, end_time"
-)
-_NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
-_NUMBER_OPS = "=, !=, <, <=, >, >=, IN, NOT IN, IS NULL or IS NOT NULL"
-_TEXT_OPS = "=, !=, LIKE, ILIKE, NOT LIKE, NOT ILIKE, IN, NOT IN, IS NULL or IS NOT NULL"
-_ORDERED = frozenset({"<", "<=", ">", ">="})
-_PATTERNS = frozenset({"LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE"})
-# One escape character on both backends: PostgreSQL defaults to backslash, SQLite to none.
-_LIKE_ESCAPE = "\\"
-
-Column: TypeAlias = KeyedColumnElement[Any]
-# What a comparison's values are bound as: float, the number as written, or text.
-_Kind: TypeAlias = Literal["metric", "number", "text"]
-_COMPARE: dict[str, Callable[[Column, Any], ColumnElement[bool]]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-@dataclass(frozen=True)
-class Driver:
-    """A metric, param or tag comparison of the filter's top-level AND, which every result
-    must meet, as the set of run ids meeting it (read from the (key, value) index)."""
-
-    matching: Select[Any]  # SELECT run_id FROM <table> WHERE key = ... AND <comparison>
-    conjunct: int  # which condition of the RunQuery it replaces
-    # The same test as a probe of one run id (a correlated EXISTS on the (run_id, key) key).
-    probe: Callable[[FromClause], ColumnElement[bool]]
-    exact: bool = False  # = or IN: usually the fewest matches, so counted first
-
-    def count(self, cap: int) -> Select[Any]:
-        """How many runs meet it (all projects), counting at most `cap`: the planner's
-        estimate of its cost."""
-        return select(func.count()).select_from(self.matching.limit(cap).subquery())
+# A page of a search: `RunQuery.page` binds these two.
+PAGE_LIMIT, PAGE_OFFSET = "page_limit", "page_offset"
 
 
 @dataclass(frozen=True)
 class RunQuery:
-    """A compiled search: the same runs in the same order from `scan()` or any `driven_by()`."""
+    """A compiled search: `statement` selects the matching runs in result order, `page` the
+    same with LIMIT :page_limit OFFSET :page_offset.
 
-    conditions: tuple[ColumnElement[bool], ...]  # ANDed: the filter's conjuncts, then the scope
-    drivers: tuple[Driver, ...]
-    order_items: tuple[OrderItem, ...]
-    order_sources: tuple[str, ...]  # each order item's text, for error messages
-    # Whether walking one project's runs by start time yields them in result order, so a scan
-    # can stop after one page (the (project_id, start_time) index).
-    in_start_order: bool
+    Both are built once per search (see `compile_search`), so a search repeated for a
+    dashboard or page after page reuses SQLAlchemy's cached compilation.
+    """
 
-    def scan(self) -> Select[Any]:
-        return self._select(runs, self.conditions)
-
-    def driven_by(self, driver: Driver) -> Select[Any]:
-        matching = driver.matching.subquery("driver")
-        base = matching.join(runs, runs.c.id == matching.c.run_id)
-        # The other drivers' tests probe the driver's run ids, not the joined runs: SQLite
-        # runs a test as soon as its columns are at hand, so they weed out run ids before
-        # each costs a lookup in `runs` (~18% of a 10,000-run search).
-        probes = {d.conjunct: d.probe(matching) for d in self.drivers if d is not driver}
-        others = [probes.get(n, c) for n, c in enumerate(self.conditions) if n != driver.conjunct]
-        return self._select(base, others)
-
-    def _select(self, base: FromClause, conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
-        source, ordering = _order_by(self.order_items, self.order_sources, base)
-        return select(runs).select_from(source).where(*conditions).order_by(*ordering)
+    statement: Select[Any]
+    page: Select[Any]
 
 
 def compile_search(
@@ -196,30 +88,21 @@ def _compile(
     project_ids: tuple[str, ...] | None,
     include_deleted: bool,
 ) -> RunQuery:
-    compiler = _Compiler(text, "filter")
-    conditions: list[ColumnElement[bool]] = []
-    drivers: list[Driver] = []
-    for conjunct in _conjuncts(parse_filter(text)):
-        if isinstance(conjunct, Comparison) and _can_drive(conjunct):
-            exact = conjunct.op in ("=", "IN")
-            probe = functools.partial(compiler.probe, conjunct)
-            drivers.append(Driver(compiler.matching(conjunct), len(conditions), probe, exact))
-            conditions.append(probe(runs))
-        else:
-            conditions.append(compiler.node(conjunct))
+    compiler = Compiler(text, "filter")
+    conditions = [compiler.node(conjunct, top=True) for conjunct in conjuncts(parse_filter(text))]
     sources = order_by
     items = _parse_order_by(sources)
-    ids = None if project_ids is None else list(project_ids)
-    if ids is not None:
-        conditions.append(runs.c.project_id.in_(ids))
+    if project_ids is not None and len(project_ids) == 1:
+        conditions.append(runs.c.project_id == project_ids[0])
+    elif project_ids is not None:
+        conditions.append(runs.c.project_id.in_(list(project_ids)))
     if not include_deleted:
         conditions.append(runs.c.deleted_at.is_(None))
-    first = items[0].target if items else None
-    by_start = first is None or (
-        first.entity == "attributes" and _ATTRIBUTES.get(first.key.lower()) == "start_time"
-    )
-    in_start_order = ids is not None and len(set(ids)) == 1 and by_start
-    return RunQuery(tuple(conditions), tuple(drivers), items, sources, in_start_order)
+    source, ordering = _order_by(items, sources, runs)
+    statement = select(runs).select_from(source).where(*conditions).order_by(*ordering)
+    limit = bindparam(PAGE_LIMIT, type_=Integer)
+    offset = bindparam(PAGE_OFFSET, type_=Integer)
+    return RunQuery(statement, statement.limit(limit).offset(offset))
 
 
 def search_runs_query(
@@ -229,184 +112,15 @@ def search_runs_query(
     project_ids: Sequence[str] | None = None,
     include_deleted: bool = False,
 ) -> Select[Any]:
-    """SELECT runs.* matching `filter`, sorted by `order_by`: `compile_search(...).scan()`."""
+    """SELECT runs.* matching `filter`, sorted by `order_by`: `compile_search(...).statement`."""
     return compile_search(
         filter, order_by, project_ids=project_ids, include_deleted=include_deleted
-    ).scan()
+    ).statement
 
 
 def validate(filter: str | None, order_by: Sequence[str] = ()) -> None:
     """Raise InvalidInput if the filter or an order_by item is malformed; touches no database."""
     compile_search(filter, order_by)
-
-
-def _conjuncts(node: Node) -> list[Node]:
-    """The operands of the top-level AND (flattening nested ANDs); the node itself otherwise."""
-    if isinstance(node, And):
-        return [part for operand in node.operands for part in _conjuncts(operand)]
-    return [node]
-
-
-def _can_drive(comparison: Comparison) -> bool:
-    target = comparison.target
-    if target.entity == "tags" and target.key.startswith(SYSTEM_TAG_PREFIX):
-        return False  # not in the tags search index (schema.SQLITE_ONLY_INDEXES)
-    return target.entity != "attributes" and comparison.op not in ("IS NULL", "IS NOT NULL")
-
-
-class _Compiler:
-    """Turns AST nodes into SQL conditions; knows its source text to point errors at it."""
-
-    def __init__(self, source: str, label: str) -> None:
-        self.source = source
-        self.label = label
-
-    def error(self, position: int, message: str, hint: str = "") -> InvalidInput:
-        return source_error(self.label, self.source, position, message, hint=hint)
-
-    def node(self, node: Node) -> ColumnElement[bool]:
-        if isinstance(node, Comparison):
-            return self.comparison(node)
-        parts = [self.node(operand) for operand in node.operands]
-        if isinstance(node, Or):
-            return or_(*parts) if parts else false()
-        return and_(*parts) if parts else true()
-
-    def comparison(self, comparison: Comparison) -> ColumnElement[bool]:
-        target = comparison.target
-        if target.entity == "attributes":
-            column = self.attribute(target)
-            kind: _Kind = "number" if column.key in _NUMERIC_ATTRIBUTES else "text"
-            self.check(comparison, kind)
-            if comparison.op == "IS NULL":
-                return column.is_(None)
-            if comparison.op == "IS NOT NULL":
-                return column.is_not(None)
-            return self.predicate(column, comparison, kind)
-        return self.keyed(comparison)
-
-    def keyed(self, comparison: Comparison) -> ColumnElement[bool]:
-        """A metric/param/tag test: semi-joins only, so a run can never come back twice."""
-        if comparison.target.entity == "metrics" and comparison.op not in (
-            "IS NULL",
-            "IS NOT NULL",
-        ):
-            # Inside an OR no plan can start from this set, and SQLite runs a correlated
-            # EXISTS once per run: `metrics.acc > 0.99 or ...` over 10^5 runs took ~380 ms
-            # that way against ~15 ms with IN, which reads the (key, value) index once.
-            self.check(comparison, _kind(comparison.target))
-            return runs.c.id.in_(self.matching(comparison))
-        return self.probe(comparison, runs)
-
-    def probe(self, comparison: Comparison, source: FromClause) -> ColumnElement[bool]:
-        """The test as a correlated EXISTS on the (run_id, key) primary key, for the run ids
-        of `source` (`runs`, or a driver's set): one index probe per run, and false for runs
-        lacking the key whatever the operator (so != never matches them)."""
-        target, op = comparison.target, comparison.op
-        table = _KEYED_TABLES[target.entity]
-        self.check(comparison, _kind(target))
-        run_id = source.c.id if source is runs else source.c.run_id
-        found = [table.c.run_id == run_id, table.c.key == target.key]
-        if op not in ("IS NULL", "IS NOT NULL"):
-            found.append(self.predicate(table.c.value, comparison, _kind(target)))
-            if target.entity == "metrics":
-                found.append(table.c.is_nan.is_(False))
-        exists = select(table.c.run_id).where(*found).correlate(source).exists()
-        return ~exists if op == "IS NULL" else exists
-
-    def matching(self, comparison: Comparison) -> Select[Any]:
-        """SELECT run_id of the runs meeting a metric/param/tag comparison (not IS [NOT] NULL)."""
-        target = comparison.target
-        table = _KEYED_TABLES[target.entity]
-        kind = _kind(target)
-        self.check(comparison, kind)
-        found = [table.c.key == target.key, self.predicate(table.c.value, comparison, kind)]
-        if kind == "metric":
-            # A NaN is stored as 0.0 with is_nan set; like IEEE NaN it satisfies no comparison.
-            found.append(table.c.is_nan.is_(False))
-        if target.entity == "tags":
-            # SQLite reads a partial index only for a query that repeats its condition (for
-            # a user tag it always holds).
-            found.append(_USER_TAGS)
-        return select(table.c.run_id).where(*found)
-
-    def attribute(self, target: Identifier) -> Column:
-        name = _ATTRIBUTES.get(target.key.lower())
-        if name is None:
-            raise self.error(
-                target.position,
-                f"unknown attribute {target.key!r}",
-                hint=f"known attributes: {_KNOWN_ATTRIBUTES}",
-            )
-        return runs.c[name]
-
-    def check(self, comparison: Comparison, kind: _Kind) -> None:
-        """Refuse operators and values the target's type cannot answer, before any SQL."""
-        name, op = _display(comparison.target), comparison.op
-        nature = _nature(comparison.target, kind)
-        if kind != "text" and op in _PATTERNS:
-            raise self.error(
-                comparison.position,
-                f"{op} does not apply to {name}",
-                hint=f"{nature}: use {_NUMBER_OPS}",
-            )
-        if kind == "text" and op in _ORDERED:
-            raise self.error(
-                comparison.position,
-                f"'{op}' does not apply to {name}",
-                hint=f"{nature}: use {_TEXT_OPS}",
-            )
-        for value in comparison.values:
-            if kind != "text" and isinstance(value, String):
-                raise self.error(
-                    value.position,
-                    f"{name} is compared with the string {value.value!r}",
-                    hint=nature,
-                )
-
-    def predicate(self, column: Column, comparison: Comparison, kind: _Kind) -> ColumnElement[bool]:
-        op = comparison.op
-        values = [_operand(value, kind) for value in comparison.values]
-        if op == "IN":
-            return column.in_(values)
-        if op == "NOT IN":
-            return column.not_in(values)
-        if op in _PATTERNS:
-            pattern = str(values[0])
-            self.check_pattern(pattern, comparison.values[0])
-            return _pattern(column, op, pattern)
-        return _COMPARE[op](column, values[0])
-
-    def check_pattern(self, pattern: str, value: Value) -> None:
-        trailing = len(pattern) - len(pattern.rstrip(_LIKE_ESCAPE))
-        if trailing % 2:
-            # PostgreSQL errors on it and SQLite silently matches nothing: refuse on both.
-            raise self.error(
-                value.position,
-                "LIKE pattern ends with a lone backslash",
-                hint="in LIKE a backslash escapes %, _ or a second backslash",
-            )
-
-
-def _operand(value: Value, kind: _Kind) -> object:
-    """The Python value to bind: floats for metrics, numbers for times, text for the rest."""
-    if kind == "metric" and isinstance(value, Number):
-        return float(value.value)
-    if kind == "number" and isinstance(value, Number):
-        return value.value
-    # A bare number against text compares as written, so params.depth = 6 matches '6'.
-    return value.text if isinstance(value, Number) else value.value
-
-
-def _pattern(column: Column, op: str, pattern: str) -> ColumnElement[bool]:
-    # LIKE is case-sensitive on both backends (the SQLite engine sets case_sensitive_like).
-    if op == "LIKE":
-        return column.like(pattern, escape=_LIKE_ESCAPE)
-    if op == "NOT LIKE":
-        return column.not_like(pattern, escape=_LIKE_ESCAPE)
-    if op == "ILIKE":
-        return column.ilike(pattern, escape=_LIKE_ESCAPE)
-    return column.not_ilike(pattern, escape=_LIKE_ESCAPE)
 
 
 def _parse_order_by(sources: Sequence[str]) -> tuple[OrderItem, ...]:
@@ -416,7 +130,7 @@ def _parse_order_by(sources: Sequence[str]) -> tuple[OrderItem, ...]:
     for number, text in enumerate(sources, start=1):
         item = parse_order_by(text, f"order_by item {number}")
         if item.target.entity == "attributes":
-            _Compiler(text, f"order_by item {number}").attribute(item.target)  # known name?
+            Compiler(text, f"order_by item {number}").attribute(item.target)  # known name?
         items.append(item)
     return tuple(items)
 
@@ -428,7 +142,7 @@ def _order_by(
     source = base
     ordering: list[ColumnElement[Any]] = []
     for number, (item, text) in enumerate(zip(items, sources, strict=True), start=1):
-        compiler = _Compiler(text, f"order_by item {number}")
+        compiler = Compiler(text, f"order_by item {number}")
         column, rank, source = _order_column(item, number, source, compiler)
         if rank is not None:
             ordering.append(rank)
@@ -439,7 +153,7 @@ def _order_by(
 
 
 def _order_column(
-    item: OrderItem, number: int, source: FromClause, compiler: _Compiler
+    item: OrderItem, number: int, source: FromClause, compiler: Compiler
 ) -> tuple[Column, ColumnElement[int] | None, FromClause]:
     """The column to sort on, a rank sorted first (None if every run has a value), the FROM.
 
@@ -452,7 +166,7 @@ def _order_column(
         return column, case((column.is_(None), 2), else_=0) if column.nullable else None, source
     # The key sits in the ON clause, so runs lacking it stay with a NULL value; the
     # (run_id, key) primary key guarantees at most one joined row, hence no duplicate runs.
-    joined = _KEYED_TABLES[target.entity].alias(f"order_{number}")
+    joined = KEYED_TABLES[target.entity].alias(f"order_{number}")
     on = and_(joined.c.run_id == runs.c.id, joined.c.key == target.key)
     value: Column = joined.c.value
     if target.entity == "metrics":
@@ -460,24 +174,3 @@ def _order_column(
     else:
         rank = case((value.is_(None), 2), else_=0)
     return value, rank, source.outerjoin(joined, on)
-
-
-def _kind(target: Identifier) -> _Kind:
-    return "metric" if target.entity == "metrics" else "text"
-
-
-def _display(target: Identifier) -> str:
-    key = target.key
-    if not BARE_KEY.fullmatch(key):
-        key = "`" + key.replace("`", "``") + "`"
-    return f"{target.entity}.{key}"
-
-
-def _nature(target: Identifier, kind: _Kind) -> str:
-    if kind == "metric":
-        return "metrics compare with numbers"
-    if target.entity != "attributes":
-        return f"{target.entity} hold text"
-    if kind == "number":
-        return f"attributes.{target.key} is a number (milliseconds since the epoch)"
-    return f"attributes.{target.key} is text"

@@ -53,8 +53,10 @@ def log_churn(client: Client, workspace: Path) -> str:
                 datasets=[dataset.ref],
                 code_commit="0123abcd",
             )
-        sw.evaluate("churn@v1", sw.data.add("holdout.csv").ref, target="label", slices=["region"])
-        sw.evaluate("churn@v1", holdout.drop(columns=["region"]).head(60), target="label")
+        sw.models.evaluate(
+            "churn@v1", sw.data.add("holdout.csv").ref, target="label", slices=["region"]
+        )
+        sw.models.evaluate("churn@v1", holdout.drop(columns=["region"]).head(60), target="label")
         sw.models.set_card("churn@v1", intended_use=INTENDED, limitations=LIMITS)
         sw.models.set_alias("churn", 1, "champion", reason="beats the rules baseline")
         client.models.approve("churn", 1, note="slices look even")

@@ -157,7 +157,7 @@ def test_an_evaluation_is_scored_here_and_kept_with_the_version(
     with sw.using(client):
         sw.models.log_model(model, "churn", input_example=frame.head(3))
         dataset = sw.data.add("holdout.csv")
-        found = sw.evaluate(
+        found = sw.models.evaluate(
             "churn@latest", dataset.ref, target="label", task="classification", slices=["region"]
         )
     features = test.drop(columns=["label", "region"])
@@ -229,7 +229,7 @@ def test_the_sdk_approves_and_promotes_through_the_gates_file(workspace: Path) -
     client = Client.from_settings(load_settings(workspace / ".slipway"))
     with sw.using(client):
         sw.models.log_model(model, "churn", input_example=frame.head(2))
-        sw.evaluate("churn@v1", "holdout.csv", target="label")
+        sw.models.evaluate("churn@v1", "holdout.csv", target="label")
         refused = sw.models.promote("churn", 1)
         assert not refused.promoted
         assert [r.rule for r in refused.results if not r.passed] == ["approvals.required"]

@@ -270,8 +270,17 @@ def evaluate(
     project: str | None,
 ) -> None:
     """Score a version on labelled data and keep the result with it."""
-    found = models(ctx).evaluate(
-        ref, data, target=target, task=task, slices=slices, project=project
+    from slipway.data import Data
+
+    connected = client(ctx)
+    found = connected.models.evaluate(
+        ref,
+        data,
+        target=target,
+        task=task,
+        slices=slices,
+        project=project,
+        tables=Data(connected),
     )
     _print_evaluation(found)
 

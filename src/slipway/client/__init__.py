@@ -14,15 +14,31 @@ if TYPE_CHECKING:
     from slipway.client._backends import Backend, EmbeddedBackend, HttpBackend
     from slipway.client._client import Client
     from slipway.client._current import connect, current_client, using
+    from slipway.client._data_objects import (
+        DataObjects,
+        StoreObjects,
+        data_objects,
+        staged,
+        write_tree,
+    )
+    from slipway.client._datasets import DatasetsClient
+    from slipway.client._objects import ObjectsClient
 
 __all__ = [
     "Backend",
     "Client",
+    "DataObjects",
+    "DatasetsClient",
     "EmbeddedBackend",
     "HttpBackend",
+    "ObjectsClient",
+    "StoreObjects",
     "connect",
     "current_client",
+    "data_objects",
+    "staged",
     "using",
+    "write_tree",
 ]
 _WHERE = {
     "Backend": "slipway.client._backends",
@@ -32,6 +48,13 @@ _WHERE = {
     "connect": "slipway.client._current",
     "current_client": "slipway.client._current",
     "using": "slipway.client._current",
+    "DataObjects": "slipway.client._data_objects",
+    "StoreObjects": "slipway.client._data_objects",
+    "data_objects": "slipway.client._data_objects",
+    "staged": "slipway.client._data_objects",
+    "write_tree": "slipway.client._data_objects",
+    "DatasetsClient": "slipway.client._datasets",
+    "ObjectsClient": "slipway.client._objects",
 }
 
 __getattr__ = lazy_exports(__name__, _WHERE)

@@ -75,16 +75,16 @@ class Client:
 
     @property
     def datasets(self) -> DatasetsClient:
-        """Data versioning in this workspace (made on first use)."""
+        """The dataset operations (made on first use); `slipway.data` works with files."""
         if self._datasets is None:
-            self._datasets = DatasetsClient(self.settings, self.backend)
+            self._datasets = DatasetsClient(self.backend, self.settings)
         return self._datasets
 
     @property
     def models(self) -> ModelsClient:
         """The model registry: log, load, aliases (made on first use)."""
         if self._models is None:
-            self._models = ModelsClient(self.settings, self.backend, self.datasets)
+            self._models = ModelsClient(self.settings, self.backend, self.objects)
         return self._models
 
     @property
@@ -141,8 +141,6 @@ class Client:
             batcher, self._batcher = self._batcher, None
         if batcher is not None:
             batcher.close()  # flushes what is still queued before the connection goes
-        if self._datasets is not None:
-            self._datasets.close()
         self.backend.close()
 
     def __enter__(self) -> Client:

@@ -1,5 +1,6 @@
 """How data versioning reaches objects: the workspace's store directly (embedded mode, where
-small files go into packs), or the blob operations of a server (remote mode)."""
+small files go into packs), or the blob operations of a server (remote mode), through the
+client's own `ObjectsClient`, so that what one part of a client stored, the others know."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from slipway.config import Settings
-from slipway.objects import Manifest, ObjectStore, hash_file
-from slipway.objects._progress import Advance, no_progress
+from slipway.objects import Advance, Manifest, ObjectStore, hash_file, no_progress
 
 if TYPE_CHECKING:
     from slipway.client._backends import Backend
+    from slipway.client._client import Client
     from slipway.client._objects import ObjectsClient
 
 UPLOAD_WORKERS = 8
@@ -76,21 +76,23 @@ def write_tree(
         (into / folder).mkdir(parents=True, exist_ok=True)
 
 
-def standalone_objects(settings: Settings) -> DataObjects:
-    """The workspace's object store opened on its own, without the metadata store."""
-    return StoreObjects(ObjectStore.from_url(settings.objects_url, settings.objects_options))
+def data_objects(client: Client) -> DataObjects:
+    """Objects as `client` reaches them: its store (embedded), or its server's (remote)."""
+    return for_backend(client.backend, client.objects)
 
 
-def data_objects(backend: Backend) -> DataObjects:
+def for_backend(backend: Backend, objects: ObjectsClient) -> DataObjects:
+    """`data_objects` of the client whose backend and objects client these are."""
     from slipway.client._backends import EmbeddedBackend
-    from slipway.client._objects import ObjectsClient
 
     if isinstance(backend, EmbeddedBackend):
         return StoreObjects(backend.ctx.objects)
-    return RemoteObjects(ObjectsClient(backend))
+    return RemoteObjects(objects)
 
 
 class StoreObjects:
+    """An object store written directly: the workspace's own (embedded mode)."""
+
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
 
@@ -125,6 +127,8 @@ class StoreObjects:
 
 
 class RemoteObjects:
+    """A server's object store, through the blob operations (remote mode)."""
+
     def __init__(self, objects: ObjectsClient) -> None:
         self.objects = objects
 
@@ -166,7 +170,7 @@ class RemoteObjects:
         return None  # the server reads the manifest it received
 
     def present(self, hashes: set[str]) -> set[str]:
-        return hashes - self.objects.missing(sorted(hashes)) if hashes else set()
+        return self.objects.present(hashes) if hashes else set()
 
     def manifest(self, digest: str) -> Manifest:
         return Manifest.from_bytes(self.objects.read_bytes(digest), digest)

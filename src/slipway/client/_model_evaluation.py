@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slipway.errors import InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
+    import pyarrow
 
-    from slipway.client._datasets import DatasetsClient
     from slipway.models._evaluate import Scorer
     from slipway.models._package import PackagedModel
 
 
-def frame_of(data: Any, datasets: DatasetsClient | None, project: str) -> tuple[pd.DataFrame, str]:
+class Tables(Protocol):
+    """Reads a dataset version's table (`slipway.data.Data` does)."""
+
+    def load_table(
+        self, ref: str, *, table: str | None = None, project: str | None = None
+    ) -> pyarrow.Table: ...
+
+
+def frame_of(data: Any, tables: Tables | None, project: str) -> tuple[pd.DataFrame, str]:
     """(the data as a DataFrame, what to call it in the record)."""
     import pandas as pd
 
@@ -28,8 +36,8 @@ def frame_of(data: Any, datasets: DatasetsClient | None, project: str) -> tuple[
         if path.name.endswith((".parquet", ".pq")):
             return pd.read_parquet(path), path.name
         return pd.read_csv(path, sep="\t" if path.name.endswith(".tsv") else ","), path.name
-    if isinstance(data, str) and datasets is not None:
-        table = datasets.load_table(data, project=project)
+    if isinstance(data, str) and tables is not None:
+        table = tables.load_table(data, project=project)
         return table.to_pandas(), data
     raise InvalidInput(
         "evaluation data must be a pandas DataFrame, a pyarrow Table, a CSV or Parquet "

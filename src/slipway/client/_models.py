@@ -23,7 +23,8 @@ from slipway.errors import InvalidInput
 if TYPE_CHECKING:
     from slipway.client._backends import Backend
     from slipway.client._data_objects import DataObjects
-    from slipway.client._datasets import DatasetsClient
+    from slipway.client._model_evaluation import Tables
+    from slipway.client._objects import ObjectsClient
     from slipway.models._gates_file import GatesFile
     from slipway.models._package import PackagedModel
     from slipway.models._signature import Signature
@@ -40,11 +41,11 @@ if TYPE_CHECKING:
 
 class ModelsClient:
     def __init__(
-        self, settings: Settings, backend: Backend, datasets: DatasetsClient | None = None
+        self, settings: Settings, backend: Backend, objects: ObjectsClient | None = None
     ) -> None:
         self.settings = settings
         self.backend = backend
-        self.datasets = datasets  # to evaluate on a dataset version by its ref
+        self._objects_client = objects  # the client's, which knows what it stored
         self._objects: DataObjects | None = None
 
     def _project(self, given: str | None) -> str:
@@ -53,9 +54,11 @@ class ModelsClient:
     @property
     def objects(self) -> DataObjects:
         if self._objects is None:
-            from slipway.client._data_objects import data_objects
+            from slipway.client._data_objects import for_backend
+            from slipway.client._objects import ObjectsClient
 
-            self._objects = data_objects(self.backend)
+            objects = self._objects_client or ObjectsClient(self.backend)
+            self._objects = for_backend(self.backend, objects)
         return self._objects
 
     # -- writing -------------------------------------------------------------------------------
@@ -243,18 +246,19 @@ class ModelsClient:
         slices: Sequence[str] = (),
         project: str | None = None,
         trusted_types: Sequence[str] = (),
+        tables: Tables | None = None,
     ) -> Evaluation:
         """Score version `ref` on labelled `data` and keep the result with the version.
 
         `data`: a pandas DataFrame, a pyarrow Table, a CSV or Parquet file, or a dataset
-        version (NAME@vN) holding one table.
+        version (NAME@vN) holding one table, read through `tables`.
         """
         from slipway.models._evaluate import evaluate_frame
         from slipway.services.registry.schemas import EvaluationCreate
 
         version = self.get_version(ref, project=project)
         loaded = self._load(version, trusted_types)
-        frame, label = frame_of(data, self.datasets, version.project)
+        frame, label = frame_of(data, tables, version.project)
         result = evaluate_frame(scorer_of(loaded), frame, target=target, task=task, slices=slices)
         request = body(
             EvaluationCreate,

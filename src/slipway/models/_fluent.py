@@ -109,7 +109,10 @@ def evaluate(
     """Score a version on labelled data (DataFrame, Arrow table, CSV/Parquet file or dataset
     version NAME@vN) and keep the result with it: accuracy, precision, recall, F1, ROC AUC,
     log loss and the confusion matrix, or RMSE, MAE and R2; per slice; latency per row."""
-    return current_client().models.evaluate(
+    from slipway.data import Data
+
+    client = current_client()
+    return client.models.evaluate(
         model_ref,
         data,
         target=target,
@@ -117,6 +120,7 @@ def evaluate(
         slices=slices,
         project=project,
         trusted_types=trusted_types,
+        tables=Data(client),
     )
 
 

@@ -316,7 +316,9 @@ class _Driver:
         if hit is None:
             return False
         wanted = {a.hash for a in hit.outputs.values()}
-        if wanted and self.link.client.datasets.objects.present(wanted) != wanted:
+        from slipway.client import data_objects
+
+        if wanted and data_objects(self.link.client).present(wanted) != wanted:
             return False  # the outputs were collected since: run the step again
         now = _now_ms()
         self.outputs[node.name] = dict(hit.outputs)

@@ -3,10 +3,8 @@
 The signature digests every file's name, size, mtime, inode and owner-execute bit, folder by
 folder, and the folders themselves: equal signatures mean no file was touched since it was
 taken (the stat cache's snapshot records the one taken at add or checkout). Taking it from
-the disk needs no per-file objects, only one `stat` per file; on a folder of 50,000 files
-that `stat` is most of a no-op status, so two processes share it where the platform can
-fork: the top-level folders are split between them, and each sends back one digest per
-folder it walked.
+the disk needs no per-file objects, only one `stat` per file: on a folder of 50,000 files,
+that `stat` is most of a no-op status.
 
 `of_tree` computes the same signature from a full scan (`Tree`), so the two must build the
 same rows: (name, size, mtime_ns, inode, 0o100 or 0) per file, sorted by name, per folder.
@@ -19,8 +17,7 @@ import os
 import stat
 from collections.abc import Iterable
 
-from slipway.client._fork import ForkedValue, fork_value
-from slipway.objects._hashing import hash_bytes
+from slipway.objects import hash_bytes
 from slipway.workspace._scan import SKIPPED, Tree
 
 MARSHAL_VERSION = 2  # no back-references: the bytes depend only on the values
@@ -45,29 +42,13 @@ def of_disk(root: str) -> tuple[str, int] | None:
 
 def folders_on_disk(root: str) -> Folders | None:
     """Each folder's digest under `root` as it is now; None as for `of_disk`."""
-    try:
-        tops = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        return None
-    subfolders = [e for e in tops if e.name not in SKIPPED and e.is_dir(follow_symlinks=False)]
     folders: Folders = {}
     try:
-        theirs = _in_child(subfolders[::2]) if len(subfolders) >= 2 else None
-        if theirs is not None:
-            try:
-                for entry in subfolders[1::2]:
-                    _walk(entry.path, entry.name, folders)
-            finally:
-                found: Folders | None = theirs.result()  # reaped whatever happened here
-            if found is None:
-                raise _NotPlain  # or the child failed: the full scan finds out why
-            folders.update(found)
-        else:
-            for entry in subfolders:
-                _walk(entry.path, entry.name, folders)
-        folders[""] = (*_digest(_rows(tops, root, "", folders, descend=False)), True)
+        _walk(root, "", folders)
     except _NotPlain:
         return None
+    digest, newest, _ = folders[""]
+    folders[""] = (digest, newest, True)  # the tracked folder itself is never "empty"
     return folders
 
 
@@ -137,19 +118,3 @@ def combine(folders: Folders) -> tuple[str, int]:
     listing = sorted((rel, folder[0]) for rel, folder in folders.items())
     newest = max(folder[1] for folder in folders.values())
     return hash_bytes(marshal.dumps(listing, MARSHAL_VERSION)), newest
-
-
-def _in_child(entries: list[os.DirEntry[str]]) -> ForkedValue | None:
-    """A forked child walking `entries`; its value is None if it found anything but
-    regular files and folders. None where forking is unsafe (`_fork`)."""
-
-    def walk() -> Folders | None:
-        folders: Folders = {}
-        try:
-            for entry in entries:
-                _walk(entry.path, entry.name, folders)
-        except _NotPlain:
-            return None
-        return folders
-
-    return fork_value(walk)

@@ -35,9 +35,6 @@ class DataObjects(Protocol):
     def store_manifest_bytes(self, data: bytes) -> str:
         """Store a manifest as `assemble` wrote it."""
 
-    def noted_totals(self, digest: str) -> tuple[int, int] | None:
-        """(bytes, files) the store counted in manifest `digest` as this process stored it."""
-
     def present(self, hashes: set[str]) -> set[str]:
         """The ones the store has."""
 
@@ -111,9 +108,6 @@ class StoreObjects:
     def store_manifest_bytes(self, data: bytes) -> str:
         return self.store.put_manifest_bytes(data).hash
 
-    def noted_totals(self, digest: str) -> tuple[int, int] | None:
-        return self.store.noted_totals(digest)
-
     def present(self, hashes: set[str]) -> set[str]:
         return {h for h in hashes if self.store.exists(h)}
 
@@ -165,9 +159,6 @@ class RemoteObjects:
 
     def store_manifest_bytes(self, data: bytes) -> str:
         return self.store_bytes(data)
-
-    def noted_totals(self, digest: str) -> tuple[int, int] | None:
-        return None  # the server reads the manifest it received
 
     def present(self, hashes: set[str]) -> set[str]:
         return self.objects.present(hashes) if hashes else set()

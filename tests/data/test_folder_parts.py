@@ -122,8 +122,8 @@ def test_every_kind_of_change_records_what_a_first_add_would(
 
 
 def test_the_cli_records_a_version_and_reports_its_errors(workspace: Path) -> None:
-    """`slipway data add` opens the metadata store while it reads the files: what it records
-    and the errors it raises are those of the command itself."""
+    """`slipway data add` records the version it stored, and says why it cannot (a bad
+    project name) before it stores or writes anything."""
     data = workspace / "data"
     make_folders(data, folders=2, files=3)
 

@@ -4,8 +4,8 @@ and `slipway data`.
 It drives the working copy (`slipway.workspace`) and records versions through the client's
 dataset operations, profiling new tables on the way. Without a client it connects only when a
 verb needs the metadata store, and in embedded mode opens the workspace's object store on its
-own until then: a `status` of untouched data reads the working copy and nothing else, and
-`add` stores the files while a thread opens the metadata store.
+own until then (the client it makes shares that store): a `status` of untouched data reads
+the working copy and nothing else.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from slipway.workspace import (
 )
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     import pyarrow
 
     from slipway.client import Client, DataObjects
@@ -70,7 +68,6 @@ class Data:
         self.settings = settings
         self._client = client
         self._owns_client = client is None
-        self._connecting: Future[Client] | None = None
         self._store: ObjectStore | None = None  # the workspace's, opened here (embedded)
         self._data_objects: DataObjects | None = None
         self.workspace = Workspace(settings, self._objects, progress)
@@ -85,11 +82,11 @@ class Data:
 
     @property
     def client(self) -> Client:
+        """The client given, or one made from the settings on first use."""
         if self._client is None:
-            if self._connecting is not None:
-                self._client = self._connecting.result()
-            else:
-                self._client = _connect(self.settings, self._store)
+            # Embedded, it shares the object store opened here: the manifest totals counted
+            # while storing spare the data service parsing 50,000 entries back.
+            self._client = _connect(self.settings, self._store)
         return self._client
 
     @property
@@ -109,29 +106,21 @@ class Data:
 
     def local_store(self) -> ObjectStore:
         """The workspace's own object store (embedded mode)."""
-        from slipway.client import EmbeddedBackend
-
         if self._store is None:
-            if self._client is not None and isinstance(self._client.backend, EmbeddedBackend):
-                self._store = self._client.backend.ctx.objects
+            embedded = None
+            if self._client is not None:  # a client: its backends are imported already
+                from slipway.client import EmbeddedBackend
+
+                if isinstance(self._client.backend, EmbeddedBackend):
+                    embedded = self._client.backend
+            if embedded is not None:
+                self._store = embedded.ctx.objects
             else:
                 from slipway.objects import ObjectStore
 
                 settings = self.settings
                 self._store = ObjectStore.from_url(settings.objects_url, settings.objects_options)
         return self._store
-
-    def _connect_soon(self) -> None:
-        """Open the client in a thread: importing and opening the metadata store takes a
-        few hundred ms, which reading the files overlaps (much of it waits on the disk)."""
-        if self._client is not None or self._connecting is not None:
-            return
-        from concurrent.futures import ThreadPoolExecutor  # here: status never needs it
-
-        store = None if self.settings.server_url else self.local_store()
-        pool = ThreadPoolExecutor(1, thread_name_prefix="slipway-connect")
-        self._connecting = pool.submit(_connect, self.settings, store)
-        pool.shutdown(wait=False)
 
     # -- the working copy ------------------------------------------------------------------
 
@@ -152,7 +141,6 @@ class Data:
         previous = _pointer_if_any(target)
         name = _dataset_name(name or (previous.name if previous else target.name), target)
         project = self.settings.project_or(project or (previous.project if previous else None))
-        self._connect_soon()
         stored = self.workspace.add(target)
         tables = [
             (rel, digest, target / rel if stored.kind == "dir" else target)
@@ -264,11 +252,6 @@ class Data:
     def close(self) -> None:
         """Close what this object opened (a client it was given stays open)."""
         self.workspace.close()
-        if self._connecting is not None and self._client is None:
-            try:
-                self._client = self._connecting.result()
-            except Exception:
-                self._client = None
         if self._owns_client and self._client is not None:
             self._client.close()  # and the store it shares
         elif self._owns_client and self._store is not None:

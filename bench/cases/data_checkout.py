@@ -17,7 +17,7 @@ CASE = Case(
     name="data_checkout",
     summary=(
         "`slipway data checkout` of 50,000 files (5,000 with --quick) into a deleted "
-        "folder vs `dvc checkout`, and `cp -a` of the tree as the reference"
+        "folder vs `dvc checkout`, and `cp -a` of the tree into a new folder as the reference"
     ),
     run=run,
     min_free_bytes=min_free_bytes,

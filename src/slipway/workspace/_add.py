@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from slipway.objects import Entry, Manifest
 from slipway.workspace import _signature as tree_signature
 from slipway.workspace._parts import Part, build_parts, empty_folders, is_table, manifest_bytes
-from slipway.workspace._scan import ScannedFile, Tree, scan, scan_files, stat_file
+from slipway.workspace._scan import ScannedFile, Tree, files_of, scan, stat_file
 from slipway.workspace._stat_cache import Head, StatCache
 
 if TYPE_CHECKING:
@@ -51,9 +51,10 @@ class Adder:
             return self._add_file(target)
         root = str(target)
         head = self.cache.head(root)  # first: with no snapshot, walking for digests is waste
-        folders = tree_signature.folders_on_disk(root) if head is not None else None
+        rows: dict[str, list[tree_signature.Row]] = {}
+        folders = tree_signature.folders_on_disk(root, rows) if head is not None else None
         if folders is not None and head is not None:
-            added = self._add_changes(target, folders, head)
+            added = self._add_changes(target, folders, rows, head)
             if added is not None:
                 return added
         return self._add_whole(target)
@@ -73,7 +74,11 @@ class Adder:
         return Stored(digest, "file", stat.size, 1, tables, hashed, stored)
 
     def _add_changes(
-        self, target: Path, folders: tree_signature.Folders, head: Head
+        self,
+        target: Path,
+        folders: tree_signature.Folders,
+        rows: dict[str, list[tree_signature.Row]],
+        head: Head,
     ) -> Stored | None:
         root = str(target)
         parts = self.cache.parts(root)
@@ -86,12 +91,7 @@ class Adder:
         ]
         if len(changed) * 2 > len(folders):
             return None  # most of it moved: as quick to take it whole
-        files: list[ScannedFile] = []
-        for folder in changed:
-            found = scan_files(target, folder)
-            if found is None:
-                return None
-            files += found
+        files = [f for folder in changed for f in files_of(target, folder, rows[folder])]
         snapshot = self.cache.snapshot(root, changed)
         if snapshot is None:
             return None

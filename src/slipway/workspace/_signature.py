@@ -15,7 +15,6 @@ from __future__ import annotations
 import marshal
 import os
 import stat
-from collections.abc import Iterable
 
 from slipway.objects import hash_bytes
 from slipway.workspace._scan import SKIPPED, Tree
@@ -31,6 +30,8 @@ class _NotPlain(Exception):
 # folder rel path ("" = root) -> (digest of its own files, their newest mtime, whether it holds
 # anything at all: a folder that does not is one of a manifest's empty folders)
 Folders = dict[str, tuple[str, int, bool]]
+# A file as the digest sees it: (name, size, mtime_ns, inode, owner-execute bit)
+Row = tuple[str, int, int, int, int]
 
 
 def of_disk(root: str) -> tuple[str, int] | None:
@@ -40,11 +41,12 @@ def of_disk(root: str) -> tuple[str, int] | None:
     return None if folders is None else combine(folders)
 
 
-def folders_on_disk(root: str) -> Folders | None:
-    """Each folder's digest under `root` as it is now; None as for `of_disk`."""
+def folders_on_disk(root: str, rows: dict[str, list[Row]] | None = None) -> Folders | None:
+    """Each folder's digest under `root` as it is now; None as for `of_disk`. `rows`, when
+    given, gets each folder's files as they were stat'ed (sorted by name)."""
     folders: Folders = {}
     try:
-        _walk(root, "", folders)
+        _walk(root, "", folders, rows)
     except _NotPlain:
         return None
     digest, newest, _ = folders[""]
@@ -59,7 +61,7 @@ def of_tree(tree: Tree) -> tuple[str, int]:
 
 def folders_of_tree(tree: Tree) -> Folders:
     """What `folders_on_disk` gives the folder `tree` was scanned from, while untouched."""
-    rows: dict[str, list[tuple[str, int, int, int, int]]] = {"": []}
+    rows: dict[str, list[Row]] = {"": []}
     for folder in tree.empty_dirs:
         _add_folder(rows, folder)
     for f in tree.files:
@@ -72,25 +74,19 @@ def folders_of_tree(tree: Tree) -> Folders:
     return {folder: (*_digest(found), folder not in empty) for folder, found in rows.items()}
 
 
-def _add_folder(rows: dict[str, list[tuple[str, int, int, int, int]]], folder: str) -> None:
+def _add_folder(rows: dict[str, list[Row]], folder: str) -> None:
     """A folder and its parents, each with no files yet."""
     while folder and folder not in rows:
         rows[folder] = []
         folder = folder.rpartition("/")[0]
 
 
-def _walk(path: str, rel: str, folders: Folders) -> None:
+def _walk(path: str, rel: str, folders: Folders, rows: dict[str, list[Row]] | None) -> None:
     try:
         entries = list(os.scandir(path))
     except OSError:
         raise _NotPlain from None
-    folders[rel] = (*_digest(_rows(entries, path, rel, folders, descend=True)), bool(entries))
-
-
-def _rows(
-    entries: Iterable[os.DirEntry[str]], path: str, rel: str, folders: Folders, *, descend: bool
-) -> list[tuple[str, int, int, int, int]]:
-    found = []
+    found: list[Row] = []
     for entry in entries:
         name = entry.name
         if name in SKIPPED:
@@ -100,14 +96,15 @@ def _rows(
             bit = info.st_mode & _EXECUTABLE
             found.append((name, info.st_size, info.st_mtime_ns, info.st_ino, bit))
         elif entry.is_dir(follow_symlinks=False):
-            if descend:
-                _walk(entry.path, f"{rel}/{name}" if rel else name, folders)
+            _walk(entry.path, f"{rel}/{name}" if rel else name, folders, rows)
         else:
             raise _NotPlain
-    return found
+    folders[rel] = (*_digest(found), bool(entries))
+    if rows is not None:
+        rows[rel] = found
 
 
-def _digest(rows: list[tuple[str, int, int, int, int]]) -> tuple[str, int]:
+def _digest(rows: list[Row]) -> tuple[str, int]:
     rows.sort()
     newest = max((row[2] for row in rows), default=0)
     return hash_bytes(marshal.dumps(rows, MARSHAL_VERSION)), newest

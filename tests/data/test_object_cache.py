@@ -25,7 +25,7 @@ class CountingBackend(HttpBackend):
 def test_what_data_stored_the_client_knows(live_server: Any, workspace: Path) -> None:
     backend = CountingBackend(live_server.url)
     with Client(backend) as client:
-        files = data_objects(client)
+        files = data_objects(client.backend, client.objects)
         table = workspace / "t.csv"
         table.write_text("a,b\n1,2\n")
         [(stored, created)] = files.store_files([str(table)], [table.stat().st_size])
@@ -35,7 +35,8 @@ def test_what_data_stored_the_client_knows(live_server: Any, workspace: Path) ->
         # A run storing the same bytes (its package list, say) asks nothing more.
         assert client.objects.upload_bytes(b'{"t.csv": {}}').hash == profile
         assert client.objects.present([stored]) == {stored}
-        assert data_objects(client).present({stored, profile}) == {stored, profile}
+        again = data_objects(client.backend, client.objects)
+        assert again.present({stored, profile}) == {stored, profile}
         assert backend.calls == []
         # What it was never told about, it asks the store.
         assert client.objects.present([hash_bytes(b"elsewhere")]) == set()

@@ -75,9 +75,9 @@ class Client:
 
     @property
     def datasets(self) -> DatasetsClient:
-        """The dataset operations (made on first use); `slipway.data` works with files."""
+        """Data versioning in this workspace (made on first use)."""
         if self._datasets is None:
-            self._datasets = DatasetsClient(self.backend, self.settings)
+            self._datasets = DatasetsClient(self.settings, self.backend)
         return self._datasets
 
     @property

@@ -16,7 +16,6 @@ from slipway.objects import Advance, Manifest, ObjectStore, hash_file, no_progre
 
 if TYPE_CHECKING:
     from slipway.client._backends import Backend
-    from slipway.client._client import Client
     from slipway.client._objects import ObjectsClient
 
 UPLOAD_WORKERS = 8
@@ -73,17 +72,18 @@ def write_tree(
         (into / folder).mkdir(parents=True, exist_ok=True)
 
 
-def data_objects(client: Client) -> DataObjects:
-    """Objects as `client` reaches them: its store (embedded), or its server's (remote)."""
-    return for_backend(client.backend, client.objects)
-
-
-def for_backend(backend: Backend, objects: ObjectsClient) -> DataObjects:
-    """`data_objects` of the client whose backend and objects client these are."""
+def data_objects(backend: Backend, objects: ObjectsClient | None = None) -> DataObjects:
+    """Objects as a client on `backend` reaches them: its store (embedded), or its server's
+    (remote) through `objects`, the client's own (`Client.objects`), so that what one part
+    of the client stored the others know (a new one when None: it starts knowing nothing)."""
     from slipway.client._backends import EmbeddedBackend
 
     if isinstance(backend, EmbeddedBackend):
         return StoreObjects(backend.ctx.objects)
+    if objects is None:
+        from slipway.client._objects import ObjectsClient
+
+        objects = ObjectsClient(backend)
     return RemoteObjects(objects)
 
 

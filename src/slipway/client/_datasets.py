@@ -28,9 +28,9 @@ class DatasetsClient:
     """Resolve, list, compare and record dataset versions; `project` defaults to the
     settings' (`Settings.project`)."""
 
-    def __init__(self, backend: Backend, settings: Settings) -> None:
-        self.backend = backend
+    def __init__(self, settings: Settings, backend: Backend) -> None:
         self.settings = settings
+        self.backend = backend
 
     def get(self, ref: str, *, project: str | None = None) -> DatasetVersion:
         """Resolve NAME@vN, NAME@latest or NAME."""

@@ -54,11 +54,9 @@ class ModelsClient:
     @property
     def objects(self) -> DataObjects:
         if self._objects is None:
-            from slipway.client._data_objects import for_backend
-            from slipway.client._objects import ObjectsClient
+            from slipway.client._data_objects import data_objects
 
-            objects = self._objects_client or ObjectsClient(self.backend)
-            self._objects = for_backend(self.backend, objects)
+            self._objects = data_objects(self.backend, self._objects_client)
         return self._objects
 
     # -- writing -------------------------------------------------------------------------------

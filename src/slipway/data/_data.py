@@ -101,7 +101,7 @@ class Data:
             if self._owns_client and not self.settings.server_url:
                 self._data_objects = StoreObjects(self.local_store())  # shared with the client
             else:
-                self._data_objects = data_objects(self.client)
+                self._data_objects = data_objects(self.client.backend, self.client.objects)
         return self._data_objects
 
     def local_store(self) -> ObjectStore:

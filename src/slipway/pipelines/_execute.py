@@ -148,7 +148,7 @@ def execute(task: StepTask, step: Step, client: Client) -> StepResult:
         try:
             from slipway.client import data_objects
 
-            objects = data_objects(client)
+            objects = data_objects(client.backend, client.objects)
             # CPU and memory cover reading the inputs and storing the output too: they are
             # the step's cost as much as its function is.
             with meter, tempfile.TemporaryDirectory(prefix="slipway-step-") as scratch:

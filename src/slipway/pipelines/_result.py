@@ -49,7 +49,7 @@ class PipelineRun:
         client = self._client if not callable(self._client) else self._client()
         from slipway.client import data_objects
 
-        objects = data_objects(client)
+        objects = data_objects(client.backend, client.objects)
         with tempfile.TemporaryDirectory(prefix="slipway-output-") as scratch:
             return read_value(objects, artifact.hash, artifact.kind, Path(scratch) / "value")
 

@@ -318,7 +318,8 @@ class _Driver:
         wanted = {a.hash for a in hit.outputs.values()}
         from slipway.client import data_objects
 
-        if wanted and data_objects(self.link.client).present(wanted) != wanted:
+        client = self.link.client
+        if wanted and data_objects(client.backend, client.objects).present(wanted) != wanted:
             return False  # the outputs were collected since: run the step again
         now = _now_ms()
         self.outputs[node.name] = dict(hit.outputs)

@@ -20,6 +20,7 @@ import slipway as sw
 from slipway.client import Client, EmbeddedBackend
 from slipway.client._models import ModelsClient
 from slipway.context import Context, Principal
+from slipway.data import Data
 from slipway.errors import InvalidInput, PermissionDenied
 from slipway.services.registry.gates import ApprovalRule, DataChecks, GatePolicy, PromotionRequest
 from slipway.services.registry.schemas import EvaluationCreate
@@ -77,6 +78,7 @@ def test_a_better_challenger_is_promoted_and_a_worse_one_refused(
     (workspace / "slipway.gates.yaml").write_text(GATES)
     write_holdout(workspace)
     models = client.models
+    tables = Data(client)  # reads the dataset version evaluated on
     with sw.using(client):
         holdout = sw.data.add("holdout.csv").ref
     for model in (forest(2), forest(5), forest(5, shuffled=True)):
@@ -88,18 +90,18 @@ def test_a_better_challenger_is_promoted_and_a_worse_one_refused(
     assert "slipway model evaluate churn@v1 --data holdout.csv@v1" in missing.message
     assert models.alias_history("churn") == []
 
-    models.evaluate("churn@v1", holdout, target="label")
+    models.evaluate("churn@v1", holdout, target="label", tables=tables)
     first = models.promote("churn", 1)
     assert (first.promoted, first.forced, first.current) == (True, False, None)
     regression = next(r for r in first.results if r.rule == "max_regression.f1_macro")
     assert regression.passed and "nothing to regress from" in regression.message
 
-    models.evaluate("churn@v2", holdout, target="label")
+    models.evaluate("churn@v2", holdout, target="label", tables=tables)
     second = models.promote("churn", 2)
     assert (second.promoted, second.current) == (True, "churn@v1"), second.text()
     assert models.get_version("churn@champion").version == 2
 
-    models.evaluate("churn@v3", holdout, target="label")
+    models.evaluate("churn@v3", holdout, target="label", tables=tables)
     worse = models.promote("churn", 3)
     assert not worse.promoted and not worse.forced
     assert {r.rule for r in worse.failures} == {"min_metrics.f1_macro", "max_regression.f1_macro"}

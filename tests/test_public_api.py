@@ -120,15 +120,25 @@ def test_tracking_surface_is_pinned() -> None:
 
 def test_core_package_surfaces_are_pinned() -> None:
     assert sorted(slipway.objects.__all__) == [
+        "Advance",
         "DEFAULT_LINK_MODES",
         "Entry",
         "LinkMode",
         "Manifest",
         "ObjectInfo",
         "ObjectStore",
+        "Transfer",
+        "TransferProgress",
+        "TransferReport",
+        "assemble",
         "check_hash",
+        "check_remote_url",
+        "fragment",
         "hash_bytes",
         "hash_file",
+        "hasher",
+        "no_progress",
+        "safe_relpath",
         "walk",
     ]
     assert sorted(slipway.store.__all__) == sorted(

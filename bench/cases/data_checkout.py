@@ -1,4 +1,4 @@
-"""`data_checkout`: restore 50,000 deleted files, `slipway data checkout` vs `dvc checkout`.
+"""`data_checkout`: restore 50,000 missing files, `slipway data checkout` vs `dvc checkout`.
 
 Measured in the data-versioning sequence of `_data_tree`, which the first `data_*` case of
 a run executes and the others report from."""
@@ -16,8 +16,8 @@ def run(options: Options) -> list[Row]:
 CASE = Case(
     name="data_checkout",
     summary=(
-        "`slipway data checkout` of 50,000 files (5,000 with --quick) into a deleted "
-        "folder vs `dvc checkout`, and `cp -a` of the tree as the reference"
+        "`slipway data checkout` of 50,000 files (5,000 with --quick) into a missing "
+        "folder vs `dvc checkout`, and `cp -a` of the tree into a new folder as the reference"
     ),
     run=run,
     min_free_bytes=min_free_bytes,

@@ -43,11 +43,15 @@ class Context:
     clock: Callable[[], int] = field(default=now_ms)
 
     @classmethod
-    def open(cls, settings: Settings, *, create: bool = True) -> Context:
-        """Open the stores the settings name; the caller owns the context and closes it."""
+    def open(
+        cls, settings: Settings, *, create: bool = True, objects: ObjectStore | None = None
+    ) -> Context:
+        """Open the stores the settings name; the caller owns the context and closes it.
+        `objects`: the settings' object store, already open (the context closes it too)."""
         store = MetadataStore.open(settings.metadata_url, create=create)
         try:
-            objects = ObjectStore.from_url(settings.objects_url, settings.objects_options)
+            if objects is None:
+                objects = ObjectStore.from_url(settings.objects_url, settings.objects_options)
         except BaseException:
             store.close()
             raise

@@ -17,27 +17,25 @@ from pathlib import Path
 
 import pytest
 
-from slipway.client._datasets import DatasetsClient
 from slipway.config import load_settings
+from slipway.data import Data
 from slipway.errors import Conflict, IntegrityError, InvalidInput, NotFound
 from slipway.objects import Entry, Manifest, ObjectStore
 from tests.conftest import clean_env, settings_for, start_server
 
 
 @pytest.fixture(params=["embedded-sqlite", "embedded-postgres", "remote"])
-def datasets(
-    request: pytest.FixtureRequest, workspace: Path, sqlite_url: str
-) -> Iterator[DatasetsClient]:
+def datasets(request: pytest.FixtureRequest, workspace: Path, sqlite_url: str) -> Iterator[Data]:
     if request.param == "remote":
         server = start_server(workspace, clean_env(SLIPWAY_METADATA_URL=sqlite_url))
         settings = load_settings(workspace / ".slipway", env={"SLIPWAY_SERVER": server.url})
-        made = DatasetsClient(settings)
+        made = Data(settings=settings)
         yield made
         made.close()
         server.stop()
         return
     url = sqlite_url if request.param == "embedded-sqlite" else request.getfixturevalue("pg_url")
-    made = DatasetsClient(settings_for(workspace, url))
+    made = Data(settings=settings_for(workspace, url))
     yield made
     made.close()
 
@@ -67,9 +65,7 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, bool] | None]:
     return found
 
 
-def test_add_modify_add_checkout_round_trips_byte_exactly(
-    datasets: DatasetsClient, workspace: Path
-) -> None:
+def test_add_modify_add_checkout_round_trips_byte_exactly(datasets: Data, workspace: Path) -> None:
     data = workspace / "data" / "train"
     make_tree(data)
     first = snapshot(data)
@@ -110,7 +106,7 @@ def test_add_modify_add_checkout_round_trips_byte_exactly(
     assert snapshot(data) == second
 
 
-def test_a_single_file_is_a_dataset(datasets: DatasetsClient, workspace: Path) -> None:
+def test_a_single_file_is_a_dataset(datasets: Data, workspace: Path) -> None:
     target = workspace / "model-input.bin"
     target.write_bytes(b"\x00\x01" * 1000)
     v1 = datasets.add(target, name="blob").version
@@ -123,9 +119,7 @@ def test_a_single_file_is_a_dataset(datasets: DatasetsClient, workspace: Path) -
     assert target.read_bytes() == b"\x00\x01" * 1000
 
 
-def test_checkout_keeps_unsaved_changes_unless_forced(
-    datasets: DatasetsClient, workspace: Path
-) -> None:
+def test_checkout_keeps_unsaved_changes_unless_forced(datasets: Data, workspace: Path) -> None:
     data = workspace / "d"
     make_tree(data)
     datasets.add(data)
@@ -138,7 +132,7 @@ def test_checkout_keeps_unsaved_changes_unless_forced(
 
 
 def test_symlinks_inside_are_stored_as_content_outside_refused(
-    datasets: DatasetsClient, workspace: Path, tmp_path: Path
+    datasets: Data, workspace: Path, tmp_path: Path
 ) -> None:
     """Policy: a link to a file inside the data is stored (and restored) as a regular file; a
     link leading outside the data, or to a folder, is refused and nothing is recorded."""
@@ -165,7 +159,7 @@ def test_symlinks_inside_are_stored_as_content_outside_refused(
 
 
 def test_paths_outside_the_workspace_are_refused(
-    datasets: DatasetsClient, workspace: Path, tmp_path: Path
+    datasets: Data, workspace: Path, tmp_path: Path
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -192,16 +186,14 @@ def test_a_manifest_escaping_its_folder_is_never_checked_out(
         f"project: default\nname: victim\nversion: 1\nhash: {digest}\nkind: dir\n"
         "size: 5\nfiles: 1\n"
     )
-    client = DatasetsClient(settings)
+    client = Data(settings=settings)
     with pytest.raises(IntegrityError, match="escapes"):
         client.checkout()
     client.close()
     assert not (workspace / "escaped.txt").exists()
 
 
-def test_tables_are_profiled_and_personal_data_flagged(
-    datasets: DatasetsClient, workspace: Path
-) -> None:
+def test_tables_are_profiled_and_personal_data_flagged(datasets: Data, workspace: Path) -> None:
     data = workspace / "customers"
     data.mkdir()
     rows = ["id,email,score"] + [f"{i},user{i}@example.com,{i / 10}" for i in range(200)]
@@ -217,9 +209,7 @@ def test_tables_are_profiled_and_personal_data_flagged(
     assert table.num_rows == 200 and table.column_names == ["id", "email", "score"]
 
 
-def test_unknown_versions_and_bad_references_are_clear(
-    datasets: DatasetsClient, workspace: Path
-) -> None:
+def test_unknown_versions_and_bad_references_are_clear(datasets: Data, workspace: Path) -> None:
     (workspace / "d").mkdir()
     (workspace / "d" / "f").write_text("x")
     datasets.add("d")
@@ -255,9 +245,7 @@ def test_reading_a_version_in_a_run_records_it_as_an_input(
     client.close()
 
 
-def test_diff_names_files_rows_schema_and_statistics(
-    datasets: DatasetsClient, workspace: Path
-) -> None:
+def test_diff_names_files_rows_schema_and_statistics(datasets: Data, workspace: Path) -> None:
     data = workspace / "sales"
     data.mkdir()
     (data / "keep.txt").write_text("same\n")
@@ -295,7 +283,7 @@ def test_rest_lists_a_version_files_for_download(live_server: object, workspace:
 
     url = live_server.url  # type: ignore[attr-defined]
     settings = load_settings(workspace / ".slipway", env={"SLIPWAY_SERVER": url})
-    client = DatasetsClient(settings)
+    client = Data(settings=settings)
     make_tree(workspace / "web")
     client.add("web")
     client.close()
@@ -311,7 +299,7 @@ def test_rest_lists_a_version_files_for_download(live_server: object, workspace:
     assert missing.status_code == 404 and "v9" in missing.json()["detail"]
 
 
-def test_checkout_follows_a_pointer_moved_by_git(datasets: DatasetsClient, workspace: Path) -> None:
+def test_checkout_follows_a_pointer_moved_by_git(datasets: Data, workspace: Path) -> None:
     """After `git pull` brings a newer pointer, checkout replaces the (saved) old data."""
     data = workspace / "d"
     make_tree(data)
@@ -328,7 +316,7 @@ def test_checkout_follows_a_pointer_moved_by_git(datasets: DatasetsClient, works
 
 
 def test_an_interrupted_checkout_is_finished_by_the_next(
-    datasets: DatasetsClient, workspace: Path, monkeypatch: pytest.MonkeyPatch
+    datasets: Data, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = workspace / "d"
     make_tree(data)
@@ -372,9 +360,7 @@ class _Recorded:
         yield advance
 
 
-def test_add_and_checkout_report_progress_to_the_end(
-    datasets: DatasetsClient, workspace: Path
-) -> None:
+def test_add_and_checkout_report_progress_to_the_end(datasets: Data, workspace: Path) -> None:
     """A progress bar reaches its end: every file and byte planned is reported done, small
     packed files, a large file copied in chunks, and the files checkout writes."""
     data = workspace / "data"

@@ -11,19 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from slipway.client._datasets import DatasetsClient
-from slipway.objects import Entry, Manifest, hash_bytes, hash_file
-from slipway.objects._manifest import walk
+from slipway.data import Data
+from slipway.objects import Entry, Manifest, hash_bytes, hash_file, walk
 from slipway.workspace import _add as _folder_add
-from slipway.workspace._split_store import SPLIT_FROM
 from tests.conftest import SLIPWAY, clean_env, settings_for
+
+MANY = 4_200  # files: enough that storing them fills more than one progress report
 
 PAST = 1_700_000_000_000_000_000  # well before the racy window: the snapshot may vouch
 
 
 @pytest.fixture
-def datasets(workspace: Path, sqlite_url: str) -> Iterator[DatasetsClient]:
-    made = DatasetsClient(settings_for(workspace, sqlite_url))
+def datasets(workspace: Path, sqlite_url: str) -> Iterator[Data]:
+    made = Data(settings=settings_for(workspace, sqlite_url))
     yield made
     made.close()
 
@@ -53,7 +53,7 @@ def make_folders(root: Path, folders: int = 8, files: int = 20) -> None:
 
 
 def test_a_few_changes_are_read_alone_and_give_the_same_version_as_a_first_add(
-    datasets: DatasetsClient, workspace: Path, monkeypatch: pytest.MonkeyPatch
+    datasets: Data, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = workspace / "data"
     make_folders(data)
@@ -88,7 +88,7 @@ def test_a_few_changes_are_read_alone_and_give_the_same_version_as_a_first_add(
     ],
 )
 def test_every_kind_of_change_records_what_a_first_add_would(
-    datasets: DatasetsClient, workspace: Path, change: str
+    datasets: Data, workspace: Path, change: str
 ) -> None:
     data = workspace / "data"
     make_folders(data, folders=4, files=5)
@@ -121,9 +121,9 @@ def test_every_kind_of_change_records_what_a_first_add_would(
     assert unchanged.hashed == 0
 
 
-def test_the_cli_records_through_its_helper_and_reports_its_errors(workspace: Path) -> None:
-    """`slipway data add` opens the metadata store in a forked helper: what it records and
-    the errors it raises come back as if recorded in the command's own process."""
+def test_the_cli_records_a_version_and_reports_its_errors(workspace: Path) -> None:
+    """`slipway data add` records the version it stored, and says why it cannot (a bad
+    project name) before it stores or writes anything."""
     data = workspace / "data"
     make_folders(data, folders=2, files=3)
 
@@ -148,42 +148,13 @@ def _size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
-def test_helpers_forked_one_after_another_each_leave_when_closed(workspace: Path) -> None:
-    """A helper forked while another is open must not hold that one's pipe: closing the
-    first would wait for ever. Run in a fresh single-threaded process, as the CLI is."""
-    assert subprocess.run([SLIPWAY, "init"], cwd=workspace, env=clean_env()).returncode == 0
-    (workspace / "a").mkdir()
-    (workspace / "a" / "x.txt").write_text("x\n")
-    code = (
-        "from slipway.client._datasets import DatasetsClient\n"
-        "from slipway.config import load_settings\n"
-        "first = DatasetsClient(load_settings(), fork_helper=True)\n"
-        "second = DatasetsClient(load_settings(), fork_helper=True)\n"
-        "first._connect_soon(); second._connect_soon()\n"
-        "assert first._recorder is not None and second._recorder is not None\n"
-        "print(first.add('a').version.ref)\n"
-        "first.close()\n"
-        "second.close()\n"
-    )
-    done = subprocess.run(
-        [str(Path(SLIPWAY).parent / "python"), "-c", code],
-        cwd=workspace,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "a@v1"
-
-
-def test_many_files_are_stored_from_two_processes_and_counted_once(workspace: Path) -> None:
-    """The CLI stores a large batch from two processes: same version, every file readable
-    back, and content present in both halves counted as one new object."""
+def test_many_files_are_stored_and_repeated_content_counted_once(workspace: Path) -> None:
+    """The CLI stores thousands of files: same version as computed from scratch, every file
+    readable back, and content found many times counted as one new object."""
     data = workspace / "data"
-    count = SPLIT_FROM + 200
+    count = MANY
     for i in range(count):
-        # Every 100th file repeats one content, in both halves of the batch.
+        # Every 100th file repeats one content, across the whole batch.
         text = "shared\n" if i % 100 == 0 else f"file {i}\n"
         write(data / f"part-{i % 20:02d}" / f"f-{i:05d}.txt", text)
     dated(data)

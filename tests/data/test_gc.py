@@ -14,6 +14,7 @@ import pytest
 from slipway.cli.main import main
 from slipway.client import Client, EmbeddedBackend
 from slipway.context import Context, Principal
+from slipway.data import Data
 from slipway.errors import IntegrityError, PermissionDenied
 from slipway.objects import Manifest, ObjectStore, hash_bytes
 from slipway.objects._gc import collect_garbage
@@ -31,6 +32,13 @@ def client(workspace: Path, sqlite_url: str) -> Iterator[Client]:
     made = Client(EmbeddedBackend(Context.open(settings)), settings)
     yield made
     made.close()
+
+
+@pytest.fixture
+def datasets(client: Client) -> Iterator[Data]:
+    """Data versioning through that client."""
+    with Data(client) as made:
+        yield made
 
 
 def store_of(client: Client) -> ObjectStore:
@@ -77,7 +85,7 @@ def gc(client: Client, **request: object) -> GcResult:
 
 
 def test_gc_keeps_what_versions_and_artifacts_need_and_removes_the_rest(
-    client: Client, workspace: Path
+    client: Client, datasets: Data, workspace: Path
 ) -> None:
     store = store_of(client)
     root = Path(store.backend.url.removeprefix("file://"))
@@ -88,12 +96,12 @@ def test_gc_keeps_what_versions_and_artifacts_need_and_removes_the_rest(
         (data / "sub" / f"small-{n}.txt").write_text(f"small {n}\n")
     (data / "big.bin").write_bytes(os.urandom((1 << 20) + 7))
     (data / "scores.csv").write_text("id,score\n1,0.5\n2,0.25\n")  # a table: a profile object
-    v1 = client.datasets.add(data).version
+    v1 = datasets.add(data).version
     v1_files = files_of(data)
     (data / "sub" / "small-0.txt").write_text("small 0, revised\n")
     (data / "big.bin").unlink()
     (data / "sub" / "small-5.txt").write_text("small 5\n")
-    v2 = client.datasets.add(data).version
+    v2 = datasets.add(data).version
     v2_files = files_of(data)
     # Run artifacts: a folder (a manifest and its files) and a file.
     model = workspace / "model"
@@ -167,9 +175,9 @@ def test_gc_keeps_what_versions_and_artifacts_need_and_removes_the_rest(
 
     # Both versions and both artifacts still come back whole.
     shutil.rmtree(data)
-    client.datasets.checkout("ds@v1")
+    datasets.checkout("ds@v1")
     assert files_of(data) == v1_files
-    client.datasets.checkout("ds@v2")
+    datasets.checkout("ds@v2")
     assert files_of(data) == v2_files
     client.objects.download_tree(folder_hash, workspace / "restored")
     assert files_of(workspace / "restored") == files_of(model)
@@ -178,7 +186,7 @@ def test_gc_keeps_what_versions_and_artifacts_need_and_removes_the_rest(
 
 
 def test_a_mostly_dead_pack_is_repacked_and_checkout_still_works(
-    client: Client, workspace: Path
+    client: Client, datasets: Data, workspace: Path
 ) -> None:
     store = store_of(client)
     root = Path(store.backend.url.removeprefix("file://"))
@@ -198,7 +206,7 @@ def test_a_mostly_dead_pack_is_repacked_and_checkout_still_works(
     data.mkdir()
     shutil.copyfile(loose / "keep.txt", data / "keep.txt")  # already stored: only named
     (data / "other.txt").write_text("new in ds\n")
-    client.datasets.add(data)
+    datasets.add(data)
     expected = files_of(data)
     age(root, 2 * HOUR)
 
@@ -215,19 +223,19 @@ def test_a_mostly_dead_pack_is_repacked_and_checkout_still_works(
     assert not view.exists(stored[1].hash) and not view.exists(stored[2].hash)
 
     shutil.rmtree(data)
-    client.datasets.checkout(paths=["ds"])
+    datasets.checkout(paths=["ds"])
     assert files_of(data) == expected
     assert gc(client, dry_run=False).objects == 0  # the new pack is all live
 
 
 def test_gc_stops_without_removing_anything_if_a_manifest_is_corrupt(
-    client: Client, workspace: Path
+    client: Client, datasets: Data, workspace: Path
 ) -> None:
     store = store_of(client)
     root = Path(store.backend.url.removeprefix("file://"))
     (workspace / "ds").mkdir()
     (workspace / "ds" / "a.txt").write_text("a")
-    version = client.datasets.add(workspace / "ds").version
+    version = datasets.add(workspace / "ds").version
     stray = store.put_bytes(b"garbage").hash
     manifest = root / version.object_hash[:2] / version.object_hash[2:]
     manifest.write_bytes(manifest.read_bytes().replace(b"a.txt", b"b.txt"))
@@ -283,7 +291,7 @@ def test_slipway_data_gc(workspace: Path, capsys: pytest.CaptureFixture[str]) ->
     ("text", "seconds"), [("0", 0), ("90", 90), ("90s", 90), ("30m", 1800), ("2d", 172800)]
 )
 def test_grace_durations(text: str, seconds: int) -> None:
-    from slipway.cli._data import _seconds
+    from slipway.cli._data_gc import seconds as _seconds
 
     assert _seconds(text) == seconds
 

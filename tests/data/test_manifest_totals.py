@@ -1,9 +1,9 @@
 """Checking a version's totals without parsing its manifest back.
 
 The data service checks a folder version's size and file count against its manifest. A
-manifest that `data add` just stored has its totals counted in its bytes as it is stored;
-the forked metadata helper is told them, so neither process parses 50,000 entries back. A
-claim that disagrees is still refused, and a manifest nobody counted is parsed.
+manifest that `data add` just stored has its totals counted in its bytes as it is stored,
+in the object store the service reads, so nothing parses 50,000 entries back. A claim that
+disagrees is still refused, and a manifest nobody counted is parsed.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from typing import Any
 
 import pytest
 
-from slipway.client import _recorder
-from slipway.client._backends import EmbeddedBackend
 from slipway.context import Context
+from slipway.data import Data
 from slipway.errors import InvalidInput
-from slipway.objects import Entry, Manifest, ObjectStore
+from slipway.objects import Entry, Manifest, ObjectStore, assemble, fragment
 from slipway.objects import _store as store_module
-from slipway.objects._manifest import assemble, counted_totals, fragment, totals
+from slipway.objects._manifest import counted_totals, totals
 from tests.conftest import SLIPWAY, clean_env, settings_for
 
 HASH = "ab" * 32
@@ -109,28 +108,24 @@ def test_a_manifest_nobody_counted_is_parsed(context: Context, workspace: Path) 
     assert record(context, digest, manifest.size, len(manifest.entries)).version == 1
 
 
-def test_the_helper_is_told_the_totals_its_parent_counted(
-    context: Context, monkeypatch: pytest.MonkeyPatch
+def test_add_records_the_manifest_it_stored_without_parsing_it_back(
+    workspace: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    manifest = manifest_of(ODD_PATHS)
-    parent = ObjectStore.from_url(context.settings.objects_url)
-    digest = parent.put_manifest_bytes(manifest.to_bytes()).hash
-    size, files = manifest.size, len(manifest.entries)
-    assert parent.noted_totals(digest) == (size, files)
+    """`Data` made without a client opens the object store first and the metadata store
+    on it later: what it counted while storing, the service finds."""
+    folder = workspace / "odd"
+    for i, name in enumerate(ODD_PATHS):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * i)
     never_parse(monkeypatch)
-    request = {
-        "op": "create_dataset_version",
-        "model": "slipway.services.datasets.schemas:DatasetVersionCreate",
-        "fields": {"object_hash": digest, "kind": "dir", "size": size, "file_count": files},
-        "args": {"project": "default", "name": "data"},
-        "totals": [digest, size, files],
-    }
-    answer = _recorder._run(EmbeddedBackend(context), request)
-    assert (answer["version"], answer["size"], answer["file_count"]) == (1, size, files)
+    with Data(settings=settings_for(workspace, sqlite_url)) as data:
+        version = data.add(folder).version
+    assert (version.version, version.file_count) == (1, len(ODD_PATHS))
+    assert version.size == sum(range(len(ODD_PATHS)))
 
 
 def test_the_cli_shows_personal_data_found_by_add(workspace: Path) -> None:
-    """The CLI prints a version from plain data; flags still show, from the full model."""
     rows = "\n".join(f"{i},user{i}@example.com" for i in range(50))
     (workspace / "people.csv").write_text(f"id,contact\n{rows}\n")
     env = clean_env()

@@ -392,11 +392,11 @@ def test_push_reads_what_to_send_from_the_pointers_alone(
     pointer = workspace / "data" / "images.slipway"
     assert "\nprofile: " in pointer.read_text()
 
-    def no_metadata_store(settings: object) -> None:
+    def no_metadata_store(settings: object, store: object) -> None:
         raise AssertionError("push opened the metadata store")
 
     with monkeypatch.context() as patched:
-        patched.setattr("slipway.client._datasets._connect", no_metadata_store)
+        patched.setattr("slipway.data._data._connect", no_metadata_store)
         out, _ = cli("data", "push")
     assert added(out) == 8  # the manifest, 6 files, the profile
     old_style = "".join(

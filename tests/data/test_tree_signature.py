@@ -1,5 +1,5 @@
-"""The stat signature a no-op `slipway data status` compares: taken from the disk (in one
-process or two) it equals the one taken from a full scan, and any touch changes it."""
+"""The stat signature a no-op `slipway data status` compares: taken from the disk it equals
+the one taken from a full scan, and any touch changes it."""
 
 from __future__ import annotations
 
@@ -11,13 +11,6 @@ import pytest
 
 from slipway.workspace import _signature as signature
 from slipway.workspace._scan import scan
-
-
-@pytest.fixture(params=["two processes", "one process"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "one process":
-        monkeypatch.setattr(signature, "fork_value", lambda compute: None)  # as where unsafe
-    return str(request.param)
 
 
 def _tree(root: Path) -> Path:
@@ -40,7 +33,7 @@ def _tree(root: Path) -> Path:
     return root
 
 
-def test_from_disk_equals_from_a_scan(tmp_path: Path, mode: str) -> None:
+def test_from_disk_equals_from_a_scan(tmp_path: Path) -> None:
     root = _tree(tmp_path / "data")
     assert signature.of_disk(str(root)) == signature.of_tree(scan(root))
 
@@ -67,7 +60,7 @@ def _replace(path: Path) -> None:
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
-def test_any_change_moves_it(tmp_path: Path, mode: str, change: str) -> None:
+def test_any_change_moves_it(tmp_path: Path, change: str) -> None:
     root = _tree(tmp_path / "data")
     before = signature.of_disk(str(root))
     CHANGES[change](root)
@@ -76,14 +69,14 @@ def test_any_change_moves_it(tmp_path: Path, mode: str, change: str) -> None:
     assert after == signature.of_tree(scan(root))
 
 
-def test_a_symlink_leaves_it_to_the_full_scan(tmp_path: Path, mode: str) -> None:
+def test_a_symlink_leaves_it_to_the_full_scan(tmp_path: Path) -> None:
     root = _tree(tmp_path / "data")
     (root / "part-0" / "link.bin").symlink_to(root / "part-0" / "x.bin")
     assert signature.of_disk(str(root)) is None
     assert "part-0/link.bin" in {f.rel for f in scan(root).files}  # stored as its content
 
 
-def test_the_newest_mtime_comes_with_it(tmp_path: Path, mode: str) -> None:
+def test_the_newest_mtime_comes_with_it(tmp_path: Path) -> None:
     root = _tree(tmp_path / "data")
     newest = 1_800_000_000 * 10**9
     os.utime(root / "part-1" / "z.bin", ns=(newest, newest))

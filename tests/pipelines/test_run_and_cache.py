@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from slipway.client import Client
+from slipway.data import Data
 from slipway.errors import InvalidInput, NotFound
 from tests.pipelines import flows
 from tests.pipelines.conftest import ran
@@ -162,7 +163,8 @@ def test_a_new_dataset_version_reruns_the_steps_that_read_it(
 ):
     table = workspace / "numbers.csv"
     table.write_text("value\n1\n2\n3\n")
-    client.datasets.add(table, name="numbers")
+    with Data(client) as data:
+        data.add(table, name="numbers")
     first = flows.from_dataset.run(client=client)
     assert first.output("summarize") == {"rows": 3, "total": 6.0}
     assert first.steps["load"].datasets == ["numbers@v1"]  # lineage: what the step read
@@ -172,7 +174,8 @@ def test_a_new_dataset_version_reruns_the_steps_that_read_it(
     assert ran(step_log) == []
 
     table.write_text("value\n1\n2\n3\n4\n")
-    client.datasets.add(table, name="numbers")
+    with Data(client) as data:
+        data.add(table, name="numbers")
     latest = flows.from_dataset.run(client=client)
     assert ran(step_log) == ["load", "summarize"]
     assert latest.output("summarize") == {"rows": 4, "total": 10.0}

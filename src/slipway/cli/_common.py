@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from slipway.client import Client
-    from slipway.client._datasets import DatasetsClient
     from slipway.config import Settings
+    from slipway.data import Data
 
 
 def settings(ctx: click.Context, **overrides: Any) -> Settings:
@@ -38,14 +38,24 @@ def client(ctx: click.Context) -> Client:
     return made
 
 
-def datasets(ctx: click.Context) -> DatasetsClient:
+def data_of(ctx: click.Context) -> Data:
     """Data versioning for this workspace; it connects to the stores only when it must."""
     from slipway.cli._progress import TerminalProgress
-    from slipway.client._datasets import DatasetsClient
+    from slipway.data import Data
 
-    made = DatasetsClient(settings(ctx), progress=TerminalProgress(), fork_helper=True)
+    made = Data(settings=settings(ctx), progress=TerminalProgress())
     ctx.call_on_close(made.close)
     return made
+
+
+def size(n: int) -> str:
+    """A byte count for people: 512 B, 3.4 MiB."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
 
 
 def console() -> Console:

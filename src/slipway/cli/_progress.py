@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from slipway.objects._progress import Advance, no_progress
+from slipway.objects import Advance, no_progress
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -15,19 +15,31 @@ if TYPE_CHECKING:
     from slipway.client._batcher import Batcher
     from slipway.client._client import Client
     from slipway.client._current import connect, current_client, using
-    from slipway.client._data_objects import DataObjects, staged, write_tree
+    from slipway.client._data_objects import (
+        DataObjects,
+        StoreObjects,
+        data_objects,
+        staged,
+        write_tree,
+    )
+    from slipway.client._datasets import DatasetsClient
     from slipway.client._models import ModelsClient
+    from slipway.client._objects import ObjectsClient
 
 __all__ = [
     "Backend",
     "Batcher",
     "Client",
     "DataObjects",
+    "DatasetsClient",
     "EmbeddedBackend",
     "HttpBackend",
     "ModelsClient",
+    "ObjectsClient",
+    "StoreObjects",
     "connect",
     "current_client",
+    "data_objects",
     "staged",
     "using",
     "write_tree",
@@ -45,6 +57,10 @@ _WHERE = {
     "staged": "slipway.client._data_objects",
     "write_tree": "slipway.client._data_objects",
     "ModelsClient": "slipway.client._models",
+    "StoreObjects": "slipway.client._data_objects",
+    "data_objects": "slipway.client._data_objects",
+    "DatasetsClient": "slipway.client._datasets",
+    "ObjectsClient": "slipway.client._objects",
 }
 
 __getattr__ = lazy_exports(__name__, _WHERE)

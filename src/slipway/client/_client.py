@@ -111,7 +111,7 @@ class Client:
         if self._models is None:
             from slipway.client._models import ModelsClient
 
-            self._models = ModelsClient(self.settings, self.backend)
+            self._models = ModelsClient(self.settings, self.backend, self.objects)
         return self._models
 
     @property
@@ -180,8 +180,6 @@ class Client:
             batcher, self._batcher = self._batcher, None
         if batcher is not None:
             batcher.close()  # flushes what is still queued before the connection goes
-        if self._datasets is not None:
-            self._datasets.close()
         self.backend.close()
 
     def __enter__(self) -> Client:

@@ -1,5 +1,6 @@
 """How data versioning reaches objects: the workspace's store directly (embedded mode, where
-small files go into packs), or the blob operations of a server (remote mode)."""
+small files go into packs), or the blob operations of a server (remote mode), through the
+client's own `ObjectsClient`, so that what one part of a client stored, the others know."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from slipway.config import Settings
-from slipway.objects import Manifest, ObjectStore, hash_file
-from slipway.objects._progress import Advance, no_progress
+from slipway.objects import Advance, Manifest, ObjectStore, hash_file, no_progress
 
 if TYPE_CHECKING:
     from slipway.client._backends import Backend
@@ -34,9 +33,6 @@ class DataObjects(Protocol):
 
     def store_manifest_bytes(self, data: bytes) -> str:
         """Store a manifest as `assemble` wrote it."""
-
-    def noted_totals(self, digest: str) -> tuple[int, int] | None:
-        """(bytes, files) the store counted in manifest `digest` as this process stored it."""
 
     def present(self, hashes: set[str]) -> set[str]:
         """The ones the store has."""
@@ -76,21 +72,24 @@ def write_tree(
         (into / folder).mkdir(parents=True, exist_ok=True)
 
 
-def standalone_objects(settings: Settings) -> DataObjects:
-    """The workspace's object store opened on its own, without the metadata store."""
-    return StoreObjects(ObjectStore.from_url(settings.objects_url, settings.objects_options))
-
-
-def data_objects(backend: Backend) -> DataObjects:
+def data_objects(backend: Backend, objects: ObjectsClient | None = None) -> DataObjects:
+    """Objects as a client on `backend` reaches them: its store (embedded), or its server's
+    (remote) through `objects`, the client's own (`Client.objects`), so that what one part
+    of the client stored the others know (a new one when None: it starts knowing nothing)."""
     from slipway.client._backends import EmbeddedBackend
-    from slipway.client._objects import ObjectsClient
 
     if isinstance(backend, EmbeddedBackend):
         return StoreObjects(backend.ctx.objects)
-    return RemoteObjects(ObjectsClient(backend))
+    if objects is None:
+        from slipway.client._objects import ObjectsClient
+
+        objects = ObjectsClient(backend)
+    return RemoteObjects(objects)
 
 
 class StoreObjects:
+    """An object store written directly: the workspace's own (embedded mode)."""
+
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
 
@@ -109,9 +108,6 @@ class StoreObjects:
     def store_manifest_bytes(self, data: bytes) -> str:
         return self.store.put_manifest_bytes(data).hash
 
-    def noted_totals(self, digest: str) -> tuple[int, int] | None:
-        return self.store.noted_totals(digest)
-
     def present(self, hashes: set[str]) -> set[str]:
         return {h for h in hashes if self.store.exists(h)}
 
@@ -125,6 +121,8 @@ class StoreObjects:
 
 
 class RemoteObjects:
+    """A server's object store, through the blob operations (remote mode)."""
+
     def __init__(self, objects: ObjectsClient) -> None:
         self.objects = objects
 
@@ -162,11 +160,8 @@ class RemoteObjects:
     def store_manifest_bytes(self, data: bytes) -> str:
         return self.store_bytes(data)
 
-    def noted_totals(self, digest: str) -> tuple[int, int] | None:
-        return None  # the server reads the manifest it received
-
     def present(self, hashes: set[str]) -> set[str]:
-        return hashes - self.objects.missing(sorted(hashes)) if hashes else set()
+        return self.objects.present(hashes) if hashes else set()
 
     def manifest(self, digest: str) -> Manifest:
         return Manifest.from_bytes(self.objects.read_bytes(digest), digest)

@@ -17,6 +17,7 @@ from slipway.config import Settings
 if TYPE_CHECKING:
     from slipway.client._backends import Backend
     from slipway.client._data_objects import DataObjects
+    from slipway.client._objects import ObjectsClient
     from slipway.services.registry.card import ModelCard
     from slipway.services.registry.gates import Approval, GatePolicy, GateReport, Promotion
     from slipway.services.registry.schemas import (
@@ -29,9 +30,12 @@ if TYPE_CHECKING:
 
 
 class ModelsClient:
-    def __init__(self, settings: Settings, backend: Backend) -> None:
+    def __init__(
+        self, settings: Settings, backend: Backend, stored: ObjectsClient | None = None
+    ) -> None:
         self.settings = settings
         self.backend = backend
+        self._stored = stored  # the client's own: one memory of what is stored (data_objects)
         self._objects: DataObjects | None = None
 
     def _project(self, given: str | None) -> str:
@@ -43,7 +47,7 @@ class ModelsClient:
         if self._objects is None:
             from slipway.client._data_objects import data_objects
 
-            self._objects = data_objects(self.backend)
+            self._objects = data_objects(self.backend, self._stored)
         return self._objects
 
     # -- writing -------------------------------------------------------------------------------

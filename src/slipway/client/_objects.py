@@ -10,14 +10,13 @@ import io
 import os
 import threading
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from slipway.errors import IntegrityError, InvalidInput
-from slipway.objects import Entry, Manifest, hash_bytes, hash_file
-from slipway.objects._hashing import CHUNK, hasher
-from slipway.objects._manifest import safe_relpath, walk
-from slipway.services.blobs.schemas import HashList, StoredObject
+from slipway.objects import Entry, Manifest, hash_bytes, hash_file, hasher, safe_relpath, walk
+from slipway.services.blobs.schemas import GcRequest, GcResult, HashList, StoredObject
 
 if TYPE_CHECKING:
     from slipway.client._backends import Backend
@@ -25,40 +24,59 @@ if TYPE_CHECKING:
 
 # Digests this client stored or saw stored, oldest forgotten first past this many.
 REMEMBERED = 4096
+CHUNK = 4 << 20
 
 
 class ObjectsClient:
+    """The object operations of one client; the one place it remembers what is stored."""
+
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        # An object stored once is nearly always still there, so `upload_bytes` need not ask
-        # again about one it stored before: each run start stores the same package list, for
-        # instance. Should it be gone (collected as garbage, a store restored from backup),
-        # recording it fails with NotFound and the caller stores it again (`forget`).
+        # An object stored once is nearly always still there, so this client need not ask
+        # again about one it stored or saw stored: each run start stores the same package
+        # list, for instance. Should it be gone (collected as garbage, a store restored from
+        # backup), recording it fails with NotFound and the caller stores it again (`forget`).
         self._stored: dict[str, None] = {}
         self._lock = threading.Lock()
 
     def missing(self, hashes: list[str]) -> set[str]:
+        """Which of `hashes` the store lacks (asked of the store, whatever this client knows)."""
         found = cast(HashList, self._backend.call("missing_objects", body=HashList(hashes=hashes)))
-        return set(found.hashes)
+        absent = set(found.hashes)
+        self._remember(h for h in hashes if h not in absent)
+        return absent
+
+    def present(self, hashes: Iterable[str]) -> set[str]:
+        """Which of `hashes` the store holds: those this client knows of, and those it says."""
+        wanted = set(hashes)
+        with self._lock:
+            known = {h for h in wanted if h in self._stored}
+        unknown = sorted(wanted - known)
+        return known | (set(unknown) - self.missing(unknown) if unknown else set())
 
     def upload(self, digest: str, data: BinaryIO) -> StoredObject:
-        return cast(StoredObject, self._backend.call("upload_object", digest=digest, data=data))
+        stored = cast(StoredObject, self._backend.call("upload_object", digest=digest, data=data))
+        self._remember([digest])
+        return stored
 
     def upload_bytes(self, data: bytes) -> StoredObject:
         """Store `data` unless this client knows it is stored already."""
         digest = hash_bytes(data)
-        if digest not in self._stored and self.missing([digest]):
+        if not self.present([digest]):
             self.upload(digest, io.BytesIO(data))
-        with self._lock:
-            self._stored[digest] = None
-            if len(self._stored) > REMEMBERED:
-                del self._stored[next(iter(self._stored))]
         return StoredObject(hash=digest, size=len(data))
 
     def forget(self, digest: str) -> None:
         """Ask the store again next time: it no longer has `digest`."""
         with self._lock:
             self._stored.pop(digest, None)
+
+    def _remember(self, digests: Iterable[str]) -> None:
+        with self._lock:
+            for digest in digests:
+                self._stored[digest] = None
+            while len(self._stored) > REMEMBERED:
+                del self._stored[next(iter(self._stored))]
 
     def upload_path(self, path: Path) -> tuple[str, int, bool]:
         """Store a file or a folder; returns (hash, size, is_dir). Present objects are skipped."""
@@ -122,3 +140,8 @@ class ObjectsClient:
         for folder in manifest.empty_dirs:
             (root / safe_relpath(folder)).mkdir(parents=True, exist_ok=True)
         return manifest
+
+    def collect_garbage(self, *, dry_run: bool = True, grace_s: int = 3600) -> GcResult:
+        """Remove (or, in a dry run, count) what no version, artifact or model needs."""
+        request = GcRequest(dry_run=dry_run, grace_s=grace_s)
+        return cast(GcResult, self._backend.call("collect_garbage", body=request))

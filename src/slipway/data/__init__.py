@@ -1,24 +1,47 @@
-"""Data versioning: datasets, versions, profiles.
+"""Data versioning: `import slipway as sw; sw.data.add("data/train")`.
 
-`import slipway as sw; sw.data.add(...)` reaches this package, since `slipway.data` is its
-name. The SDK's data functions (add, get, get_path, load_table, status, checkout, log) live in
-`slipway.data._fluent` and are served from here on first use (PEP 562): the service modules of
-this package never import the SDK.
+The functions work through the current client (`slipway.client.current_client`); `Data`
+does the same through a client of your choosing, or, without one, in a workspace of its
+own, connecting only when it must (the CLI's way).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from slipway.data._data import AddResult, Data
+from slipway.data._fluent import (
+    add,
+    checkout,
+    diff,
+    get,
+    get_path,
+    list_datasets,
+    load_table,
+    log,
+    profile,
+    pull,
+    push,
+    status,
+)
+from slipway.data._sync import SyncResult
 
-SDK_FUNCTIONS = ("add", "checkout", "get", "get_path", "load_table", "log", "status")
-
-
-def __getattr__(name: str) -> Any:
-    if name in SDK_FUNCTIONS:
-        return getattr(importlib.import_module("slipway.data._fluent"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = [
+    "AddResult",
+    "Data",
+    "SyncResult",
+    "add",
+    "checkout",
+    "diff",
+    "get",
+    "get_path",
+    "list_datasets",
+    "load_table",
+    "log",
+    "profile",
+    "pull",
+    "push",
+    "status",
+]
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *SDK_FUNCTIONS])
+    return sorted(__all__)

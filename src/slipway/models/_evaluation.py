@@ -63,7 +63,9 @@ def frame_of(data: Any, client: Client | None, project: str) -> tuple[pd.DataFra
             return pd.read_parquet(path), path.name
         return pd.read_csv(path, sep="\t" if path.name.endswith(".tsv") else ","), path.name
     if isinstance(data, str) and client is not None:
-        table = client.datasets.load_table(data, project=project)
+        from slipway.data import Data
+
+        table = Data(client).load_table(data, project=project)
         return table.to_pandas(), data
     raise InvalidInput(
         "evaluation data must be a pandas DataFrame, a pyarrow Table, a CSV or Parquet "

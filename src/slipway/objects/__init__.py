@@ -11,33 +11,60 @@ from typing import TYPE_CHECKING
 from slipway._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from slipway.objects._hashing import check_hash, hash_bytes, hash_file
+    from slipway.objects._hashing import check_hash, hash_bytes, hash_file, hasher
     from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode
-    from slipway.objects._manifest import Entry, Manifest, walk
+    from slipway.objects._manifest import Entry, Manifest, assemble, fragment, safe_relpath, walk
+    from slipway.objects._progress import Advance, no_progress
     from slipway.objects._store import ObjectInfo, ObjectStore
+    from slipway.objects._transfer import (
+        Transfer,
+        TransferProgress,
+        TransferReport,
+        check_remote_url,
+    )
 
 __all__ = [
     "DEFAULT_LINK_MODES",
+    "Advance",
     "Entry",
     "LinkMode",
     "Manifest",
     "ObjectInfo",
     "ObjectStore",
+    "Transfer",
+    "TransferProgress",
+    "TransferReport",
+    "assemble",
     "check_hash",
+    "check_remote_url",
+    "fragment",
     "hash_bytes",
     "hash_file",
+    "hasher",
+    "no_progress",
+    "safe_relpath",
     "walk",
 ]
 _WHERE = {
     "DEFAULT_LINK_MODES": "slipway.objects._link",
+    "Advance": "slipway.objects._progress",
     "Entry": "slipway.objects._manifest",
     "LinkMode": "slipway.objects._link",
     "Manifest": "slipway.objects._manifest",
     "ObjectInfo": "slipway.objects._store",
     "ObjectStore": "slipway.objects._store",
+    "Transfer": "slipway.objects._transfer",
+    "TransferProgress": "slipway.objects._transfer",
+    "TransferReport": "slipway.objects._transfer",
+    "assemble": "slipway.objects._manifest",
     "check_hash": "slipway.objects._hashing",
+    "check_remote_url": "slipway.objects._transfer",
+    "fragment": "slipway.objects._manifest",
     "hash_bytes": "slipway.objects._hashing",
     "hash_file": "slipway.objects._hashing",
+    "hasher": "slipway.objects._hashing",
+    "no_progress": "slipway.objects._progress",
+    "safe_relpath": "slipway.objects._manifest",
     "walk": "slipway.objects._manifest",
 }
 

@@ -132,7 +132,7 @@ class ObjectStore:
         info = self.put_bytes(data)
         counted = counted_totals(data)
         if counted is not None:
-            self.note_totals(info.hash, *counted)
+            self._note_totals(info.hash, *counted)
         return info
 
     def put_file(self, path: Path) -> ObjectInfo:
@@ -422,10 +422,8 @@ class ObjectStore:
         with self._manifests_lock:
             return self._totals.get(digest)
 
-    def note_totals(self, digest: str, size: int, files: int) -> None:
-        """Remember (bytes, files) of manifest `digest`: `put_manifest_bytes` counted them,
-        or the process that wrote it did (the forked helper of `data add`, in embedded
-        mode, where that process could as well write the metadata store itself)."""
+    def _note_totals(self, digest: str, size: int, files: int) -> None:
+        """Remember (bytes, files) of manifest `digest`, as `put_manifest_bytes` counted them."""
         with self._manifests_lock:
             self._totals[digest] = (size, files)
             self._totals.move_to_end(digest)

@@ -44,7 +44,7 @@ _SHOWN = 3  # objects or packs named in an error; the rest are counted
 T = TypeVar("T")
 
 
-class Progress(Protocol):
+class TransferProgress(Protocol):
     def start(self, objects: int) -> None:
         """`objects` more objects are about to travel."""
 
@@ -86,7 +86,7 @@ class Transfer:
         dst: ObjectStore,
         *,
         workers: int = WORKERS,
-        progress: Progress | None = None,
+        progress: TransferProgress | None = None,
     ) -> None:
         self.src = src
         self.dst = dst
@@ -271,7 +271,7 @@ def copy_objects(
     digests: Iterable[str],
     *,
     workers: int = WORKERS,
-    progress: Progress | None = None,
+    progress: TransferProgress | None = None,
 ) -> TransferReport:
     """Copy every object in `digests` that `dst` lacks from `src` to `dst`."""
     return Transfer(src, dst, workers=workers, progress=progress).copy(digests)

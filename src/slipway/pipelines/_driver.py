@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING
 
+from slipway.client import data_objects
 from slipway.pipelines._execute import OUTPUT, StepResult, StepTask
 from slipway.pipelines._executors import Executor, make_executor
 from slipway.pipelines._result import PipelineRun
@@ -215,7 +216,8 @@ class Driver:
         if hit is None:
             return False
         wanted = {a.hash for a in hit.outputs.values()}
-        if wanted and self.link.client.datasets.objects.present(wanted) != wanted:
+        client = self.link.client
+        if wanted and data_objects(client.backend, client.objects).present(wanted) != wanted:
             return False  # the outputs were collected since: run the step again
         now = _now_ms()
         self.outputs[node.name] = dict(hit.outputs)

@@ -21,8 +21,7 @@ import psutil
 from slipway.pipelines._materializers import for_kind, for_value
 
 if TYPE_CHECKING:
-    from slipway.client import Client
-    from slipway.client._data_objects import DataObjects
+    from slipway.client import Client, DataObjects
     from slipway.config import Settings
     from slipway.pipelines._dsl import Step
 
@@ -148,7 +147,9 @@ def execute(task: StepTask, step: Step, client: Client) -> StepResult:
         result.run_id = run.id
         status = "failed"
         try:
-            objects = client.datasets.objects
+            from slipway.client import data_objects
+
+            objects = data_objects(client.backend, client.objects)
             # CPU and memory cover reading the inputs and storing the output too: they are
             # the step's cost as much as its function is.
             with meter, tempfile.TemporaryDirectory(prefix="slipway-step-") as scratch:
@@ -184,7 +185,7 @@ def _load_inputs(task: StepTask, objects: DataObjects, scratch: Path) -> dict[st
 
 def read_value(objects: DataObjects, digest: str, kind: str, target: Path) -> Any:
     """Materialize stored output `digest` at `target` and load it with its materializer."""
-    from slipway.client._data_objects import write_tree
+    from slipway.client import write_tree
 
     materializer = for_kind(kind)
     if materializer.folder:

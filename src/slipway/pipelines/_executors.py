@@ -175,7 +175,7 @@ def _settings_of(client: Client) -> Settings:
 
     if isinstance(client.backend, EmbeddedBackend):
         return client.backend.ctx.settings
-    settings = client.datasets.settings
+    settings = client.settings
     if isinstance(client.backend, HttpBackend):
         settings = replace(settings, server_url=client.backend.base_url)
     return settings

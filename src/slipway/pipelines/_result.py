@@ -48,7 +48,9 @@ class PipelineRun:
         if artifact is None:
             return None
         client = self._client if not callable(self._client) else self._client()
-        objects = client.datasets.objects
+        from slipway.client import data_objects
+
+        objects = data_objects(client.backend, client.objects)
         with tempfile.TemporaryDirectory(prefix="slipway-output-") as scratch:
             return read_value(objects, artifact.hash, artifact.kind, Path(scratch) / "value")
 

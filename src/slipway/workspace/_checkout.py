@@ -9,7 +9,6 @@ snapshot is taken, so `status` needs only a `stat` per file.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +21,8 @@ from slipway.workspace._stat_cache import StatCache
 from slipway.workspace._status import Current, state_of
 
 if TYPE_CHECKING:
-    from slipway.client._data_objects import DataObjects
-    from slipway.client._datasets import Progress
+    from slipway.client import DataObjects
+    from slipway.workspace._progress import Progress
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,6 @@ class Checkout:
     objects: DataObjects
     cache: StatCache
     progress: Progress
-    is_table: Callable[[str], bool]
 
     def run(self, pointer_file: Path, wanted: Pointer, force: bool) -> CheckoutResult:
         """Make the path of `pointer_file` hold `wanted`; unsaved changes stop it unless
@@ -93,5 +91,5 @@ class Checkout:
         tree = scan(target)
         if {f.rel for f in tree.files} == {e.path for e in manifest.entries}:
             hashes = {e.path: e.hash for e in manifest.entries}
-            remember_tree(self.cache, target, tree, hashes, wanted.hash, self.is_table)
+            remember_tree(self.cache, target, tree, hashes, wanted.hash)
         return CheckoutResult(rel, wanted.ref, len(todo), len(extra))

@@ -13,12 +13,12 @@ between `a/a` and `a/c`), `manifest_bytes` says so and the caller builds it whol
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from slipway.objects._manifest import Entry, assemble, fragment
+from slipway.objects import Entry, assemble, fragment
 
 if TYPE_CHECKING:
     from slipway.workspace._scan import ScannedFile
@@ -41,20 +41,25 @@ class Part:
 
 
 Recorded = tuple[Part, str]  # a part and the JSON columns of its files' stat (`records_of`)
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".parquet", ".pq")
+
+
+def is_table(name: str) -> bool:
+    """Whether a file is a table `data add` profiles (CSV or Parquet, by its name)."""
+    return name.lower().endswith(TABLE_SUFFIXES)
 
 
 def build_parts(
     files: Sequence[ScannedFile],
     hashes: dict[str, str],
     folders: Folders,
-    is_table: Callable[[str], bool],
 ) -> list[Recorded]:
     """Parts for `files` (all of one or more folders, every file's hash known), one per
     folder named in `folders` (the digests taken from the same stat)."""
     grouped: dict[str, list[ScannedFile]] = {folder: [] for folder in folders}
     for f in files:
         grouped[f.rel.rpartition("/")[0]].append(f)
-    return [_part(name, found, hashes, folders[name], is_table) for name, found in grouped.items()]
+    return [_part(name, found, hashes, folders[name]) for name, found in grouped.items()]
 
 
 def _part(
@@ -62,7 +67,6 @@ def _part(
     files: list[ScannedFile],
     hashes: dict[str, str],
     signature: tuple[str, int, bool],
-    is_table: Callable[[str], bool],
 ) -> Recorded:
     files = sorted(files, key=lambda f: f.rel)
     entries = [Entry(f.rel, hashes[f.rel], f.stat.size, f.executable) for f in files]

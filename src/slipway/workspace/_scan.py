@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from slipway.errors import InvalidInput
 from slipway.workspace._stat_cache import FileStat
+
+if TYPE_CHECKING:
+    from slipway.workspace._signature import Row
 
 # Never part of a dataset: Slipway's own files and VCS metadata.
 SKIPPED = frozenset({".slipway", ".git", ".dvc"})
@@ -44,25 +48,15 @@ def scan(root: Path) -> Tree:
     return Tree(files, empty)
 
 
-def scan_files(root: Path, folder: str) -> list[ScannedFile] | None:
-    """The regular files right in `root/folder` (not below), named relative to `root`;
-    None if it holds a symlink or anything but files and folders (`scan` handles those)."""
+def files_of(root: Path, folder: str, rows: Iterable[Row]) -> list[ScannedFile]:
+    """The files right in `root/folder` as its stat digest saw them (`_signature` rows),
+    named relative to `root`: no second `stat` of a folder that walk just read."""
     prefix = f"{folder}/" if folder else ""
-    found: list[ScannedFile] = []
-    try:
-        with os.scandir(root / folder if folder else root) as entries:
-            for entry in entries:
-                if entry.name in SKIPPED or entry.is_dir(follow_symlinks=False):
-                    continue
-                if not entry.is_file(follow_symlinks=False):
-                    return None
-                info = entry.stat(follow_symlinks=False)
-                stat_ = FileStat(entry.path, info.st_size, info.st_mtime_ns, info.st_ino)
-                executable = bool(info.st_mode & stat.S_IXUSR)
-                found.append(ScannedFile(prefix + entry.name, stat_, executable))
-    except OSError:  # e.g. removed since it was walked: the full scan says what happened
-        return None
-    return found
+    where = f"{root}/{prefix}"  # as `scandir` names them: the stat cache's keys
+    return [
+        ScannedFile(prefix + name, FileStat(where + name, size, mtime, inode), bool(x))
+        for name, size, mtime, inode, x in rows
+    ]
 
 
 def stat_file(path: Path) -> FileStat:

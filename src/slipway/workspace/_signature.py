@@ -3,10 +3,8 @@
 The signature digests every file's name, size, mtime, inode and owner-execute bit, folder by
 folder, and the folders themselves: equal signatures mean no file was touched since it was
 taken (the stat cache's snapshot records the one taken at add or checkout). Taking it from
-the disk needs no per-file objects, only one `stat` per file; on a folder of 50,000 files
-that `stat` is most of a no-op status, so two processes share it where the platform can
-fork: the top-level folders are split between them, and each sends back one digest per
-folder it walked.
+the disk needs no per-file objects, only one `stat` per file: on a folder of 50,000 files,
+that `stat` is most of a no-op status.
 
 `of_tree` computes the same signature from a full scan (`Tree`), so the two must build the
 same rows: (name, size, mtime_ns, inode, 0o100 or 0) per file, sorted by name, per folder.
@@ -17,10 +15,8 @@ from __future__ import annotations
 import marshal
 import os
 import stat
-from collections.abc import Iterable
 
-from slipway.client._fork import ForkedValue, fork_value
-from slipway.objects._hashing import hash_bytes
+from slipway.objects import hash_bytes
 from slipway.workspace._scan import SKIPPED, Tree
 
 MARSHAL_VERSION = 2  # no back-references: the bytes depend only on the values
@@ -34,6 +30,8 @@ class _NotPlain(Exception):
 # folder rel path ("" = root) -> (digest of its own files, their newest mtime, whether it holds
 # anything at all: a folder that does not is one of a manifest's empty folders)
 Folders = dict[str, tuple[str, int, bool]]
+# A file as the digest sees it: (name, size, mtime_ns, inode, owner-execute bit)
+Row = tuple[str, int, int, int, int]
 
 
 def of_disk(root: str) -> tuple[str, int] | None:
@@ -43,31 +41,16 @@ def of_disk(root: str) -> tuple[str, int] | None:
     return None if folders is None else combine(folders)
 
 
-def folders_on_disk(root: str) -> Folders | None:
-    """Each folder's digest under `root` as it is now; None as for `of_disk`."""
-    try:
-        tops = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        return None
-    subfolders = [e for e in tops if e.name not in SKIPPED and e.is_dir(follow_symlinks=False)]
+def folders_on_disk(root: str, rows: dict[str, list[Row]] | None = None) -> Folders | None:
+    """Each folder's digest under `root` as it is now; None as for `of_disk`. `rows`, when
+    given, gets each folder's files as they were stat'ed (sorted by name)."""
     folders: Folders = {}
     try:
-        theirs = _in_child(subfolders[::2]) if len(subfolders) >= 2 else None
-        if theirs is not None:
-            try:
-                for entry in subfolders[1::2]:
-                    _walk(entry.path, entry.name, folders)
-            finally:
-                found: Folders | None = theirs.result()  # reaped whatever happened here
-            if found is None:
-                raise _NotPlain  # or the child failed: the full scan finds out why
-            folders.update(found)
-        else:
-            for entry in subfolders:
-                _walk(entry.path, entry.name, folders)
-        folders[""] = (*_digest(_rows(tops, root, "", folders, descend=False)), True)
+        _walk(root, "", folders, rows)
     except _NotPlain:
         return None
+    digest, newest, _ = folders[""]
+    folders[""] = (digest, newest, True)  # the tracked folder itself is never "empty"
     return folders
 
 
@@ -78,7 +61,7 @@ def of_tree(tree: Tree) -> tuple[str, int]:
 
 def folders_of_tree(tree: Tree) -> Folders:
     """What `folders_on_disk` gives the folder `tree` was scanned from, while untouched."""
-    rows: dict[str, list[tuple[str, int, int, int, int]]] = {"": []}
+    rows: dict[str, list[Row]] = {"": []}
     for folder in tree.empty_dirs:
         _add_folder(rows, folder)
     for f in tree.files:
@@ -91,25 +74,19 @@ def folders_of_tree(tree: Tree) -> Folders:
     return {folder: (*_digest(found), folder not in empty) for folder, found in rows.items()}
 
 
-def _add_folder(rows: dict[str, list[tuple[str, int, int, int, int]]], folder: str) -> None:
+def _add_folder(rows: dict[str, list[Row]], folder: str) -> None:
     """A folder and its parents, each with no files yet."""
     while folder and folder not in rows:
         rows[folder] = []
         folder = folder.rpartition("/")[0]
 
 
-def _walk(path: str, rel: str, folders: Folders) -> None:
+def _walk(path: str, rel: str, folders: Folders, rows: dict[str, list[Row]] | None) -> None:
     try:
         entries = list(os.scandir(path))
     except OSError:
         raise _NotPlain from None
-    folders[rel] = (*_digest(_rows(entries, path, rel, folders, descend=True)), bool(entries))
-
-
-def _rows(
-    entries: Iterable[os.DirEntry[str]], path: str, rel: str, folders: Folders, *, descend: bool
-) -> list[tuple[str, int, int, int, int]]:
-    found = []
+    found: list[Row] = []
     for entry in entries:
         name = entry.name
         if name in SKIPPED:
@@ -119,14 +96,15 @@ def _rows(
             bit = info.st_mode & _EXECUTABLE
             found.append((name, info.st_size, info.st_mtime_ns, info.st_ino, bit))
         elif entry.is_dir(follow_symlinks=False):
-            if descend:
-                _walk(entry.path, f"{rel}/{name}" if rel else name, folders)
+            _walk(entry.path, f"{rel}/{name}" if rel else name, folders, rows)
         else:
             raise _NotPlain
-    return found
+    folders[rel] = (*_digest(found), bool(entries))
+    if rows is not None:
+        rows[rel] = found
 
 
-def _digest(rows: list[tuple[str, int, int, int, int]]) -> tuple[str, int]:
+def _digest(rows: list[Row]) -> tuple[str, int]:
     rows.sort()
     newest = max((row[2] for row in rows), default=0)
     return hash_bytes(marshal.dumps(rows, MARSHAL_VERSION)), newest
@@ -137,19 +115,3 @@ def combine(folders: Folders) -> tuple[str, int]:
     listing = sorted((rel, folder[0]) for rel, folder in folders.items())
     newest = max(folder[1] for folder in folders.values())
     return hash_bytes(marshal.dumps(listing, MARSHAL_VERSION)), newest
-
-
-def _in_child(entries: list[os.DirEntry[str]]) -> ForkedValue | None:
-    """A forked child walking `entries`; its value is None if it found anything but
-    regular files and folders. None where forking is unsafe (`_fork`)."""
-
-    def walk() -> Folders | None:
-        folders: Folders = {}
-        try:
-            for entry in entries:
-                _walk(entry.path, entry.name, folders)
-        except _NotPlain:
-            return None
-        return folders
-
-    return fork_value(walk)

@@ -5,15 +5,57 @@ stat per file; only files the stat cache cannot vouch for are read."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slipway.objects import Entry, Manifest, hash_bytes, hash_file
 from slipway.workspace import _signature as tree_signature
+from slipway.workspace._pointers import data_path, read_pointer
 from slipway.workspace._scan import ScannedFile, Tree, scan, stat_file
 from slipway.workspace._stat_cache import Snapshot, StatCache
 
+if TYPE_CHECKING:
+    from slipway.client import DataObjects
+
 HASH_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class PathStatus:
+    path: Path  # the tracked data, relative to the workspace root
+    ref: str  # what its pointer names
+    state: str  # "unchanged", "modified" or "missing"
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+
+
+def status_of(
+    root: Path, cache: StatCache, objects: Callable[[], DataObjects], pointer_file: Path
+) -> PathStatus:
+    """How the data of `pointer_file` differs from the version it names; `objects` is asked
+    for only when a folder's files must be compared with that version's manifest."""
+    pointer = read_pointer(pointer_file)
+    target = data_path(pointer_file)
+    rel = target.relative_to(root)
+    if not target.exists():
+        return PathStatus(rel, pointer.ref, "missing")
+    current = state_of(cache, target)
+    if current.hash == pointer.hash:
+        return PathStatus(rel, pointer.ref, "unchanged")
+    if pointer.kind == "file" or current.hash_of is None:
+        return PathStatus(rel, pointer.ref, "modified", modified=[target.name])
+    old = {e.path: e.hash for e in objects().manifest(pointer.hash).entries}
+    new = current.hash_of()
+    return PathStatus(
+        rel,
+        pointer.ref,
+        "modified",
+        added=sorted(new.keys() - old.keys()),
+        removed=sorted(old.keys() - new.keys()),
+        modified=sorted(p for p in new.keys() & old.keys() if new[p] != old[p]),
+    )
 
 
 @dataclass(frozen=True)

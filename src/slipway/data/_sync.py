@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 
 from slipway.config import Remote, mask_url
 from slipway.errors import InvalidInput, NotFound
-from slipway.objects import ObjectStore
-from slipway.objects._transfer import WORKERS, Progress, Transfer, TransferReport
-from slipway.workspace._pointers import SUFFIX, find_pointers, pointer_path, read_pointer
+from slipway.workspace import SUFFIX, find_pointers, read_pointer
 
 if TYPE_CHECKING:
-    from slipway.client._datasets import DatasetsClient
-    from slipway.workspace._checkout import CheckoutResult
+    from slipway.data._data import Data
+    from slipway.objects import ObjectStore, TransferProgress, TransferReport
+    from slipway.workspace import CheckoutResult
+
+WORKERS = 8  # transfers at once
 
 
 @dataclass(frozen=True)
@@ -50,19 +51,21 @@ class SyncResult:
 
 
 def push(
-    client: DatasetsClient,
+    data: Data,
     targets: Sequence[str | Path] = (),
     *,
     remote: str | None = None,
     project: str | None = None,
     workers: int = WORKERS,
-    progress: Progress | None = None,
+    progress: TransferProgress | None = None,
 ) -> SyncResult:
     """Copy to the remote what the versions need: the pointers' under `targets` (paths or
     NAME@vN), every pointer in the workspace by default."""
-    local = _workspace_store(client)
-    config = client.settings.data_remote(remote)
-    wanted = resolve(client, targets, project=project)
+    from slipway.objects import Transfer, TransferReport
+
+    local = _workspace_store(data)
+    config = data.settings.data_remote(remote)
+    wanted = resolve(data, targets, project=project)
     if not wanted:
         return SyncResult(config.name, mask_url(config.url), [], TransferReport())
     files: set[str] = set()
@@ -91,14 +94,14 @@ def push(
 
 
 def pull(
-    client: DatasetsClient,
+    data: Data,
     targets: Sequence[str | Path] = (),
     *,
     remote: str | None = None,
     project: str | None = None,
     force: bool = False,
     workers: int = WORKERS,
-    progress: Progress | None = None,
+    progress: TransferProgress | None = None,
 ) -> SyncResult:
     """Copy from the remote what the versions need, then check out the pointers among them.
 
@@ -106,9 +109,11 @@ def pull(
     objects are fetched into the store without a checkout. `force` is checkout's: discard
     changes that are not in any version.
     """
-    local = _workspace_store(client)
-    config = client.settings.data_remote(remote)
-    wanted = resolve(client, targets, project=project)
+    from slipway.objects import Transfer, TransferReport
+
+    local = _workspace_store(data)
+    config = data.settings.data_remote(remote)
+    wanted = resolve(data, targets, project=project)
     if not wanted:
         return SyncResult(config.name, mask_url(config.url), [], TransferReport())
     with _open(config, local) as store:
@@ -126,23 +131,24 @@ def pull(
                 "`slipway data push` it from the workspace that added it"
             ) from None
     pointers = [item.pointer for item in wanted if item.pointer is not None]
-    checkouts = client.checkout(paths=pointers, force=force) if pointers else []
+    checkouts = data.checkout(paths=pointers, force=force) if pointers else []
     return SyncResult(config.name, mask_url(config.url), wanted, report, checkouts)
 
 
 def resolve(
-    client: DatasetsClient, targets: Sequence[str | Path], *, project: str | None = None
+    data: Data, targets: Sequence[str | Path], *, project: str | None = None
 ) -> list[Wanted]:
     """The versions `targets` name: a path names its pointer, anything else NAME@vN."""
+    root = data.workspace.root
     if not targets:
-        return [_from_pointer(client, p) for p in find_pointers(client.root)]
+        return [_from_pointer(data, p) for p in find_pointers(root)]
     found: dict[tuple[str, str], Wanted] = {}
     for target in targets:
-        pointer = _pointer_file(client, target)
+        pointer = data.workspace.pointer_of(target)
         if pointer is not None:
-            item = _from_pointer(client, pointer)
+            item = _from_pointer(data, pointer)
         else:
-            version = client.get(str(target), project=project)
+            version = data.get(str(target), project=project)
             item = Wanted(
                 str(target),
                 version.ref,
@@ -158,10 +164,8 @@ def resolve(
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _workspace_store(client: DatasetsClient) -> ObjectStore:
-    from slipway.client._data_objects import StoreObjects
-
-    settings = client.settings
+def _workspace_store(data: Data) -> ObjectStore:
+    settings = data.settings
     if settings.server_url:
         server = mask_url(settings.server_url)
         raise InvalidInput(
@@ -169,10 +173,7 @@ def _workspace_store(client: DatasetsClient) -> ObjectStore:
             f"remote, so they need embedded mode; server.url is {server} "
             "(unset SLIPWAY_SERVER to use them)"
         )
-    objects = client.objects
-    if not isinstance(objects, StoreObjects):
-        raise InvalidInput("data push and pull need the workspace's own object store")
-    return objects.store
+    return data.local_store()
 
 
 @contextmanager
@@ -183,6 +184,8 @@ def _open(remote: Remote, local: ObjectStore) -> Iterator[ObjectStore]:
             f"remote {remote.name!r} is this workspace's own object store "
             f"({mask_url(remote.url)}); point it elsewhere"
         )
+    from slipway.objects import ObjectStore
+
     store = ObjectStore.from_url(remote.url, remote.options)
     try:
         yield store
@@ -195,35 +198,16 @@ def _tops(wanted: list[Wanted]) -> set[str]:
     return {item.hash for item in wanted} | {item.profile for item in wanted if item.profile}
 
 
-def _pointer_file(client: DatasetsClient, target: str | Path) -> Path | None:
-    """The pointer file `target` names, or None if it names no path (then it is NAME@vN)."""
-    text = str(target)
-    raw = Path(text)
-    full = Path(os.path.normpath(raw if raw.is_absolute() else Path.cwd() / raw))
-    pointer = full if full.name.endswith(SUFFIX) else pointer_path(full)
-    if not pointer.exists():
-        if full.exists():
-            raise InvalidInput(
-                f"{target} is not tracked (no {pointer.name}); `slipway data add` it"
-            )
-        if "@" in text or not ("/" in text or text.endswith(SUFFIX)):
-            return None  # NAME@vN, or a bare NAME
-        raise InvalidInput(f"{target} does not exist")
-    if not pointer.is_relative_to(client.root):
-        raise InvalidInput(f"{target} is outside the workspace {client.root}")
-    return pointer
-
-
-def _from_pointer(client: DatasetsClient, pointer: Path) -> Wanted:
-    data = read_pointer(pointer)
-    label = os.path.relpath(pointer, client.root).removesuffix(SUFFIX)
-    if data.profile_known:  # the pointer says it all: no metadata store to open
-        return Wanted(label, data.ref, data.hash, data.kind, data.profile, pointer)
+def _from_pointer(data: Data, pointer: Path) -> Wanted:
+    said = read_pointer(pointer)
+    label = os.path.relpath(pointer, data.workspace.root).removesuffix(SUFFIX)
+    if said.profile_known:  # the pointer says it all: no metadata store to open
+        return Wanted(label, said.ref, said.hash, said.kind, said.profile, pointer)
     try:
-        version = client.get(data.ref, project=data.project)
+        version = data.get(said.ref, project=said.project)
     except NotFound:
         version = None
     # A metadata store that does not know this version (a clone with a store of its own)
     # leaves only the table profile behind: the pointer alone says what the data is.
-    profile = version.profile_hash if version and version.object_hash == data.hash else None
-    return Wanted(label, data.ref, data.hash, data.kind, profile, pointer)
+    profile = version.profile_hash if version and version.object_hash == said.hash else None
+    return Wanted(label, said.ref, said.hash, said.kind, profile, pointer)

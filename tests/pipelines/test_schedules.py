@@ -252,7 +252,7 @@ def test_the_scheduler_loop_starts_what_falls_due_until_stopped(
     import threading
     import time
 
-    from slipway.pipelines._scheduler import serve
+    from slipway.pipelines.scheduler import serve
 
     monkeypatch.setenv("SLIPWAY_TEST_STEP_LOG", str(tmp_path / "steps.log"))
     now = int(time.time() * 1000)

@@ -115,11 +115,8 @@ def push(
 ) -> None:
     """Copy what versions need to a remote: TARGETS are paths or NAME@vN (default: every
     pointer in the workspace)."""
-    from slipway.data._sync import push as push_versions
-
     with TransferProgress("push") as progress:
-        result = push_versions(
-            data_of(ctx),
+        result = data_of(ctx).push(
             targets,
             remote=remote_name,
             project=project,
@@ -149,11 +146,8 @@ def pull(
 ) -> None:
     """Fetch what versions need from a remote, then check out their pointers: TARGETS are
     paths (default: every pointer in the workspace) or NAME@vN (fetched, not checked out)."""
-    from slipway.data._sync import pull as pull_versions
-
     with TransferProgress("pull") as progress:
-        result = pull_versions(
-            data_of(ctx),
+        result = data_of(ctx).pull(
             targets,
             remote=remote_name,
             project=project,

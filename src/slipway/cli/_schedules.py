@@ -140,7 +140,7 @@ def schedule_remove(ctx: click.Context, name: str, project: str | None) -> None:
 def scheduler(ctx: click.Context, poll: float, once: bool) -> None:
     """Run due scheduled pipelines; start as many schedulers as you like, each occurrence
     runs once."""
-    from slipway.pipelines._scheduler import serve, tick
+    from slipway.pipelines.scheduler import serve, tick
 
     made = client(ctx)
     if once:

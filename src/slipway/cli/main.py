@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from slipway.errors import SlipwayError
+
+if TYPE_CHECKING:  # what COMMANDS names, for the type checker and import-linter
+    from slipway.cli._check import check  # noqa: F401
+    from slipway.cli._ci import ci  # noqa: F401
+    from slipway.cli._cost import cost  # noqa: F401
+    from slipway.cli._data import data  # noqa: F401
+    from slipway.cli._models import model  # noqa: F401
+    from slipway.cli._pipelines import pipeline  # noqa: F401
+    from slipway.cli._projects import projects  # noqa: F401
+    from slipway.cli._runs import runs  # noqa: F401
+    from slipway.cli._schedules import schedule, scheduler  # noqa: F401
+    from slipway.cli._server import db, server  # noqa: F401
+    from slipway.cli._workspace import doctor, init  # noqa: F401
 
 # command name -> "module:attribute", imported only when that command runs or shows help
 COMMANDS = {

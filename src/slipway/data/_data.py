@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     import pyarrow
 
     from slipway.client import Client, DataObjects
-    from slipway.objects import ObjectStore
+    from slipway.data._sync import SyncResult
+    from slipway.objects import ObjectStore, TransferProgress
     from slipway.services.datasets.diff import DatasetDiff
     from slipway.services.datasets.schemas import DatasetList, DatasetProfile, DatasetVersion
     from slipway.workspace import CheckoutResult, PathStatus
@@ -240,6 +241,49 @@ class Data:
         loaded = read_table(path, ref, table)
         self._record_input(version)
         return loaded
+
+    # -- remotes -----------------------------------------------------------------------------
+
+    def push(
+        self,
+        targets: Sequence[str | Path] = (),
+        *,
+        remote: str | None = None,
+        project: str | None = None,
+        workers: int = 8,
+        progress: TransferProgress | None = None,
+    ) -> SyncResult:
+        """Copy to a data remote what the versions need: the pointers' under `targets` (paths
+        or NAME@vN), every pointer in the workspace by default."""
+        from slipway.data._sync import push
+
+        return push(
+            self, targets, remote=remote, project=project, workers=workers, progress=progress
+        )
+
+    def pull(
+        self,
+        targets: Sequence[str | Path] = (),
+        *,
+        remote: str | None = None,
+        project: str | None = None,
+        force: bool = False,
+        workers: int = 8,
+        progress: TransferProgress | None = None,
+    ) -> SyncResult:
+        """Fetch from a data remote what the versions need, then check out the pointers
+        among `targets` (NAME@vN targets are fetched, not checked out)."""
+        from slipway.data._sync import pull
+
+        return pull(
+            self,
+            targets,
+            remote=remote,
+            project=project,
+            force=force,
+            workers=workers,
+            progress=progress,
+        )
 
     def _record_input(self, version: DatasetVersion) -> None:
         client = self._client  # one made here has no runs

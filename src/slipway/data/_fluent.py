@@ -95,10 +95,8 @@ def push(
     targets: Sequence[str | Path] = (), *, remote: str | None = None, project: str | None = None
 ) -> SyncResult:
     """Copy what versions need to a data remote (see `slipway data push`)."""
-    from slipway.data._sync import push as push_versions
-
     with Data(_client()) as data:
-        return push_versions(data, targets, remote=remote, project=project)
+        return data.push(targets, remote=remote, project=project)
 
 
 def pull(
@@ -110,7 +108,5 @@ def pull(
 ) -> SyncResult:
     """Fetch what versions need from a data remote, then check out their pointers (see
     `slipway data pull`)."""
-    from slipway.data._sync import pull as pull_versions
-
     with Data(_client()) as data:
-        return pull_versions(data, targets, remote=remote, project=project, force=force)
+        return data.pull(targets, remote=remote, project=project, force=force)

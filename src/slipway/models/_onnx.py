@@ -323,7 +323,7 @@ def _replace_output(
 
 
 def _predict(graph: Any, rows: Any) -> Any:
-    from slipway.models.flavors._onnx import OnnxPredictor
+    from slipway.models.flavors import onnx_predictor
 
     onnx = importlib.import_module("onnx")
     ort = importlib.import_module("onnxruntime")
@@ -333,7 +333,7 @@ def _predict(graph: Any, rows: Any) -> Any:
         session = ort.InferenceSession(
             graph.SerializeToString(), providers=["CPUExecutionProvider"]
         )
-        return OnnxPredictor(session).predict(rows)
+        return onnx_predictor(session).predict(rows)
     except Exception as exc:  # onnx's and onnxruntime's own error types: it does not run here
         return exc
 

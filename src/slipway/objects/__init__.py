@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from slipway._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from slipway.objects._gc import GcReport, collect_garbage
     from slipway.objects._hashing import check_hash, hash_bytes, hash_file, hasher
     from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode
     from slipway.objects._manifest import Entry, Manifest, assemble, fragment, safe_relpath, walk
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_LINK_MODES",
     "Advance",
     "Entry",
+    "GcReport",
     "LinkMode",
     "Manifest",
     "ObjectInfo",
@@ -37,6 +39,7 @@ __all__ = [
     "assemble",
     "check_hash",
     "check_remote_url",
+    "collect_garbage",
     "fragment",
     "hash_bytes",
     "hash_file",
@@ -46,6 +49,8 @@ __all__ = [
     "walk",
 ]
 _WHERE = {
+    "GcReport": "slipway.objects._gc",
+    "collect_garbage": "slipway.objects._gc",
     "DEFAULT_LINK_MODES": "slipway.objects._link",
     "Advance": "slipway.objects._progress",
     "Entry": "slipway.objects._manifest",

@@ -11,12 +11,28 @@ import importlib
 import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from slipway.errors import ConfigError, InvalidInput
 from slipway.models.flavors._pyfunc import PythonModel
 
-__all__ = ["Flavor", "Predictor", "PythonModel", "detect_flavor", "flavor_names", "get_flavor"]
+if TYPE_CHECKING:  # `_FLAVORS` names these "module:Class"; each is imported on first use
+    from slipway.models.flavors._lightgbm import LightGBMFlavor  # noqa: F401
+    from slipway.models.flavors._onnx import OnnxFlavor  # noqa: F401
+    from slipway.models.flavors._pyfunc import PyfuncFlavor  # noqa: F401
+    from slipway.models.flavors._sklearn import SklearnFlavor  # noqa: F401
+    from slipway.models.flavors._torch import TorchFlavor  # noqa: F401
+    from slipway.models.flavors._xgboost import XGBoostFlavor  # noqa: F401
+
+__all__ = [
+    "Flavor",
+    "Predictor",
+    "PythonModel",
+    "detect_flavor",
+    "flavor_names",
+    "get_flavor",
+    "onnx_predictor",
+]
 
 
 @runtime_checkable
@@ -101,6 +117,13 @@ _FLAVORS: dict[str, _Entry] = {
         "a slipway.models.flavors.PythonModel subclass, or an importable class with predict()",
     ),
 }
+
+
+def onnx_predictor(session: Any) -> Predictor:
+    """`predict` over an onnxruntime session, as the onnx flavor loads one."""
+    from slipway.models.flavors._onnx import OnnxPredictor
+
+    return OnnxPredictor(session)
 
 
 def flavor_names() -> list[str]:

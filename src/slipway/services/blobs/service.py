@@ -13,7 +13,7 @@ from typing import BinaryIO
 from slipway.context import Context
 from slipway.errors import IntegrityError, NotFound
 from slipway.objects import check_hash
-from slipway.objects._gc import collect_garbage as collect_store_garbage
+from slipway.objects import collect_garbage as collect_store_garbage
 from slipway.operations import operation
 from slipway.services.blobs.schemas import GcRequest, GcResult, HashList, StoredObject
 from slipway.store import datasets as dataset_rows

@@ -11,8 +11,7 @@ from sqlalchemy import Connection
 
 from slipway.context import Context
 from slipway.errors import Conflict, InvalidInput, NotFound
-from slipway.objects import Manifest, check_hash
-from slipway.objects._manifest import safe_relpath
+from slipway.objects import Manifest, check_hash, safe_relpath
 from slipway.operations import operation
 from slipway.services.projects.service import project_for
 from slipway.services.runs.schemas import (

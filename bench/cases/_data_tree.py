@@ -4,14 +4,15 @@
 One sequence measures every step, since each needs the ones before it: generate the tree;
 copy it (`cp -a`, timed: a reference) into a `slipway init` workspace and into a `git init` +
 `dvc init` repository; then, step by step for both tools, `add` (timed), a no-op `status`
-(timed, 3 rounds), append to 10 files and `add` again (timed), `push` to a local folder
-(timed), move the data folder out of the repository and `checkout` (timed), with `cp -a` of
-the tree into a new folder (timed, before, between and after the checkouts) as the reference
-for checkout. Then
-the re-add again on a smaller tree (20,000 files; 2,000 with --quick), where DVC's fixed cost
-weighs more: both tools add it (untimed), 10 files change, both add again (timed). Every step
-is checked (what was stored, what was restored) before the next one. The first `data_*`
-case of a run executes the sequence and the others report from its results, so
+(timed, 3 rounds), append to 10 files and `add` again (timed), `push` to an empty local
+folder (timed, 2 rounds, a new remote each), move the data folder out of the repository and
+`checkout` (timed), with `cp -a` of the tree into a new folder (timed, before, between and
+after the checkouts) as the reference for checkout. Then the re-add again on a smaller tree
+(20,000 files; 2,000 with --quick), where DVC's fixed cost weighs more: both tools add it
+(untimed), 10 files change, both add again (timed); last, Python importing click, pydantic
+and SQLAlchemy (timed, 3 rounds: the floor reference for a command that records a version).
+Every step is checked (what was stored, what was restored) before the next one. The first
+`data_*` case of a run executes the sequence and the others report from its results, so
 `--cases data_status` alone still runs the whole sequence (3-8 minutes at full size on the
 2-CPU VM used, depending on its load).
 """
@@ -62,6 +63,7 @@ MTIME_NS = 1_767_225_600 * 1_000_000_000
 CHANGED = 10  # files appended to before the second add
 APPENDED = 256  # bytes appended to each of them
 STATUS_ROUNDS = 3
+PUSH_ROUNDS = 2  # a push to an empty remote each, the order alternating
 CP_ROUNDS = 3  # cp -a of the tree into a new folder: before, between, after the checkouts
 SAMPLE = 200  # files compared byte for byte after checkout (the changed ones among them)
 DATA = "data"  # the tracked folder, in both tools' repositories
@@ -224,6 +226,27 @@ def helper(cmd: Sequence[str | Path], cwd: Path, env: Mapping[str, str]) -> str:
     return proc.stdout
 
 
+FLOOR_CODE = "import click, pydantic, sqlalchemy"
+FLOOR_ROUNDS = 3
+
+
+def import_floor(cwd: Path) -> list[float]:
+    """`python -c "import click, pydantic, sqlalchemy"` in Slipway's venv, timed like the
+    tools: what any command that records something in the database pays before its work
+    (the interpreter, the CLI's, the schemas' and the store's libraries)."""
+    python = SLIPWAY_BIN / "python"
+    return [timed([python, "-c", FLOOR_CODE], cwd, os.environ).seconds for _ in range(FLOOR_ROUNDS)]
+
+
+def floor_anchor(values: Sequence[float]) -> Anchor:
+    return Anchor(
+        "floor: python + imports (reference)",
+        median(values),
+        f'`.venv/bin/python -c "{FLOOR_CODE}"`: {HOW}; median of {len(values)}; '
+        f"{spread(values, 's')}",
+    )
+
+
 def slipway_env() -> dict[str, str]:
     """No SLIPWAY_* settings from the caller's shell: the workspace alone decides."""
     return {k: v for k, v in os.environ.items() if not k.startswith("SLIPWAY_")}
@@ -321,7 +344,7 @@ class Slipway:
 
     def push(self, remote: Path, tree: Tree) -> Timed:
         helper(
-            [SLIPWAY, "data", "remote", "add", "bench", f"file://{remote}", "--default"],
+            [SLIPWAY, "data", "remote", "add", remote.name, f"file://{remote}", "--default"],
             self.root,
             self.env,
         )
@@ -389,7 +412,7 @@ class Dvc:
         return result
 
     def push(self, remote: Path, tree: Tree) -> Timed:
-        helper([DVC, "remote", "add", "-d", "bench", str(remote)], self.root, self.env)
+        helper([DVC, "remote", "add", "-d", remote.name, str(remote)], self.root, self.env)
         result = self.run("push")
         if folder_bytes(remote) < tree.total_bytes:
             raise BenchError(
@@ -426,6 +449,7 @@ class Results:
     cp_new: list[float] = field(default_factory=list)  # cp -a into a new folder, by checkout
     hashed: dict[str, int] = field(default_factory=dict)  # Slipway's "hashed N" per add
     push_skipped: str | None = None
+    floor: list[float] = field(default_factory=list)  # import_floor(), after the sequence
     notes: list[str] = field(default_factory=list)  # about the machine and the run
 
 
@@ -516,12 +540,13 @@ def sequence(work: Path, count: int, small_count: int) -> Results:
     results.push_skipped = push_available()
     if results.push_skipped is None:
         steps["push"] = push = Step()
-        both(
-            push,
-            lambda: slipway.push(work / "slipway-remote", tree),
-            lambda: dvc.push(work / "dvc-remote", tree),
-            slipway_first=True,
-        )
+        for i in range(PUSH_ROUNDS):  # each to a new, empty remote (the default from then on)
+            both(
+                push,
+                lambda i=i: slipway.push(work / f"slipway-remote-{i + 1}", tree),
+                lambda i=i: dvc.push(work / f"dvc-remote-{i + 1}", tree),
+                slipway_first=i % 2 == 0,
+            )
 
     # delete the data folder, checkout; interleaved with cp -a into a new folder
     steps["checkout"] = checkout = Step()
@@ -533,6 +558,7 @@ def sequence(work: Path, count: int, small_count: int) -> Results:
     results.cp_new.append(cp_into_new(tree, work / "cp-new-3"))
 
     readd_again(work, small_count, results)
+    results.floor = import_floor(work)
     results.notes = [f"machine: {start}; {load_note('at the end')}; {reflink}"]
     return results
 
@@ -682,6 +708,10 @@ def rows_for(options: Options, key: str) -> list[Row]:
                 notes=(
                     f"slipway hashed {results.hashed[step]:,} files (the stat cache vouched "
                     "for the rest)",
+                    f"10x dvc add means slipway <= {fmt(d_readd / 10, 's')}; Python starting "
+                    f"and importing click, pydantic and SQLAlchemy alone takes "
+                    f"{fmt(median(results.floor), 's')} here (the floor reference): a target "
+                    "below it is out of reach for any command that records a version",
                     f"the tree: {tree}"
                     + (
                         ", generated and added by both tools (untimed) after the main sequence"
@@ -689,6 +719,7 @@ def rows_for(options: Options, key: str) -> list[Row]:
                         else ""
                     ),
                 ),
+                cp=[floor_anchor(results.floor)],
             )
         return rows
     if key == "push":
@@ -699,10 +730,11 @@ def rows_for(options: Options, key: str) -> list[Row]:
             results,
             "data_push",
             "push",
-            f"push v2 ({n} files) to an empty local folder: wall time",
-            "`slipway data push` (remote `file:///…/slipway-remote`, added with "
-            "`slipway data remote add bench URL --default`, untimed)",
-            "`dvc push` (remote `…/dvc-remote`, added with `dvc remote add -d`, untimed)",
+            f"push v2 ({n} files) to an empty local folder: wall time (median of {PUSH_ROUNDS})",
+            "`slipway data push` (remote `file:///…/slipway-remote-N`, a new one each round, "
+            "added with `slipway data remote add slipway-remote-N URL --default`, untimed)",
+            "`dvc push` (remote `…/dvc-remote-N`, a new one each round, added with "
+            "`dvc remote add -d`, untimed)",
             at_least(10, d_push, "dvc push"),
             notes=(
                 "DVC pushes the objects of the current version only; after the step, each "

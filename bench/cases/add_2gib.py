@@ -36,7 +36,7 @@ from cases._data_tree import dvc_env, reflink_note, slipway_env
 FULL_SIZE = 2 * GIB
 QUICK_SIZE = 256 * MIB
 CHUNK = 64 * MIB
-REPETITIONS = 2
+REPETITIONS = 3
 RSS_TARGET = Target(200, "MiB")
 DVC_FACTOR = 4  # Slipway at least this many times faster than `dvc add`
 CP_FACTOR = 1.0  # and at most this many times slower than `cp` followed by `sync`
@@ -163,7 +163,7 @@ def rows(size: int, measured: dict[str, list[Measured]], reflinks: str) -> list[
         "`sync` before each"
     )
     how_rss = f"peak RSS (RUSAGE_CHILDREN ru_maxrss in a fresh wrapper process), max of {n}"
-    order = f"order by round: {', '.join(TOOLS)}, then reversed"
+    order = f"order by round: {', '.join(TOOLS)}, reversed every other round"
     syncs = "; ".join(
         f"{tool} {spread([m.sync_s for m in measured[tool]], 's').removeprefix('runs: ')}"
         for tool in TOOLS

@@ -8,7 +8,9 @@ and check every loaded model's predictions against the trained one's.
 
 Target (issue 15): the scikit-learn load within 0.5 s of a bare `import sklearn.ensemble,
 sklearn.pipeline` timed the same way (the floor: the model's own library), and at least 3x
-faster than MLflow's pyfunc load. A last row loads with $SLIPWAY_SKOPS_FULL_IMPORT=1, skops
+faster than MLflow's pyfunc load. The same import followed by skops.io's, as Slipway imports
+it, is listed too: the floor for any load of a skops file (skops lists every scikit-learn
+estimator as it is imported). A last row loads with $SLIPWAY_SKOPS_FULL_IMPORT=1, skops
 imported with scikit-learn's torch adapter (`slipway.models.flavors._skops`): what that trick buys.
 """
 
@@ -43,6 +45,7 @@ SLIPWAY_MODEL = Tool("slipway", SLIPWAY.python, "slipway_model.py")
 MLFLOW_MODEL = Tool("mlflow", MLFLOW.python, "mlflow_model.py")
 WHAT = "a scaler + 100-tree random forest pipeline (20 features)"
 BARE = "bare sklearn import"
+BARE_SKOPS = "bare sklearn + skops.io import"
 FULL = "slipway sklearn, full skops import"
 WITHIN_S = 0.5  # of the bare scikit-learn import
 FACTOR = 3.0  # times faster than MLflow's pyfunc load
@@ -65,6 +68,7 @@ def run(options: Options) -> list[Row]:
         subjects["slipway onnx"] = (SLIPWAY_MODEL, refs["onnx"], slipway_ws)
     subjects[FULL] = (SLIPWAY_MODEL, refs["sklearn"], slipway_ws)
     subjects[BARE] = (SLIPWAY_MODEL, "", slipway_ws)
+    subjects[BARE_SKOPS] = (SLIPWAY_MODEL, "", slipway_ws)
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in subjects}
     for round_ in range(rounds):  # a fresh process each; the order turns every round
         order = list(subjects)[round_ % len(subjects) :] + list(subjects)[: round_ % len(subjects)]
@@ -72,6 +76,8 @@ def run(options: Options) -> list[Row]:
             tool, target, cwd = subjects[name]
             if name == BARE:
                 args: tuple[str, ...] = ("bare",)
+            elif name == BARE_SKOPS:
+                args = ("bare", "--with-skops")
             elif name == FULL:  # the load alone matters here
                 args = ("measure", target, "--calls", "1", "--full-skops-import")
             else:
@@ -104,7 +110,7 @@ def _row(
     values = {
         name: [sig3(r[key] * scale) for r in found]
         for name, found in results.items()
-        if kind == "load" or name != BARE
+        if kind == "load" or name not in (BARE, BARE_SKOPS)
     }
     flavor = "sklearn" if subject == FULL else subject.removeprefix("slipway ")
     target = None
@@ -114,6 +120,9 @@ def _row(
             subject: f"`import slipway; sw.models.load('{refs[flavor]}')`",
             "mlflow pyfunc": f"`import mlflow.pyfunc; mlflow.pyfunc.load_model('{uri}')`",
             BARE: "`import sklearn.ensemble, sklearn.pipeline`, timed in the same way",
+            BARE_SKOPS: "the same imports, then `skops.io` as Slipway's scikit-learn flavor "
+            "imports it (`slipway.models.flavors._skops.import_skops_io()`): the floor for a "
+            "model stored in skops's format, timed in the same way",
         }
         if subject == FULL:
             metric += ", skops imported whole ($SLIPWAY_SKOPS_FULL_IMPORT=1: the trick off)"
@@ -143,9 +152,23 @@ def _row(
         source=source(subject),
         anchors=(
             Anchor("mlflow pyfunc", median(values["mlflow pyfunc"]), source("mlflow pyfunc")),
-            *([Anchor(BARE, median(values[BARE]), source(BARE))] if kind == "load" else []),
+            *(
+                [Anchor(name, median(values[name]), source(name)) for name in (BARE, BARE_SKOPS)]
+                if kind == "load"
+                else []
+            ),
         ),
         target=target,
+        notes=_floor_note(values) if target is not None else (),
+    )
+
+
+def _floor_note(values: dict[str, list[float]]) -> tuple[str, ...]:
+    bare, skops = median(values[BARE]), median(values[BARE_SKOPS])
+    return (
+        f"the bare scikit-learn import + {WITHIN_S:g} s is {bare + WITHIN_S:.3f} s; importing "
+        f"skops.io on top of it, as any load of a skops file must, takes {skops:.3f} s here "
+        f"({skops - bare:+.3f} s), before the file is read",
     )
 
 

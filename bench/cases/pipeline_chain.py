@@ -44,7 +44,9 @@ from cases._data_tree import (
     Timed,
     both,
     dvc_env,
+    floor_anchor,
     helper,
+    import_floor,
     load_note,
     runs,
     slipway_env,
@@ -110,6 +112,7 @@ class Results:
     local: list[float] = field(default_factory=list)  # forced in-process runs, seconds
     process: list[list[float]] = field(default_factory=list)  # per child, in call order
     stage_cmd: list[float] = field(default_factory=list)  # one DVC stage command on its own
+    floor: list[float] = field(default_factory=list)  # import_floor()
     notes: list[str] = field(default_factory=list)
 
 
@@ -279,6 +282,7 @@ def sequence(options: Options, sizes: Sizes) -> Results:
     for number in range(sizes.rounds):
         run_round(options.work / f"round-{number + 1}", sizes, number, results)
     results.stage_cmd = time_stage_command(options.work / "stage-command", 5)
+    results.floor = import_floor(options.work)
     results.notes = [f"machine: {start}; {load_note('at the end')}"]
     return results
 
@@ -365,11 +369,17 @@ def rows(results: Results, sizes: Sizes) -> list[Row]:
                     f'`dvc repro` again ("Data and pipelines are up to date", checked) '
                     f"{DVC_WHERE}: {HOW}; {runs(noop.dvc, noop.first)}",
                 ),
+                floor_anchor(results.floor),
             ),
             target=no_op_target(median(noop.dvc)),
             notes=(
                 f"{sizes.noop_cli} re-runs per tool in each of {sizes.rounds} round(s), right "
                 "after the first runs",
+                f"3x dvc repro means slipway <= {fmt(median(noop.dvc) / 3, 's')}; Python "
+                "starting and importing click, pydantic and SQLAlchemy alone takes "
+                f"{fmt(median(results.floor), 's')} here (the floor reference): a target "
+                "below it is out of reach for a command that looks up its steps' cache in "
+                "the database",
             ),
         ),
         Row(

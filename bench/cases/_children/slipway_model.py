@@ -2,14 +2,15 @@
 
     .venv/bin/python slipway_model.py prepare            (cwd: a `slipway init` workspace)
     .venv/bin/python slipway_model.py measure REF --calls N [--full-skops-import]
-    .venv/bin/python slipway_model.py bare
+    .venv/bin/python slipway_model.py bare [--with-skops]
 
 `prepare` trains the bench model, registers it (and its ONNX conversion) and writes the
 expected predictions; `measure` times `import slipway` + `sw.models.load(REF)` in this fresh
 process, checks the predictions, then times single-row `predict` calls; `--full-skops-import`
 sets $SLIPWAY_SKOPS_FULL_IMPORT=1 first (skops imported with scikit-learn's torch adapter, the
 trick off). `bare` times `import sklearn.ensemble, sklearn.pipeline` alone, the same way: the
-floor a scikit-learn load cannot go under.
+floor a scikit-learn load cannot go under; `--with-skops` adds `skops.io`, imported as
+Slipway's scikit-learn flavor imports it: the floor for a model stored in skops's format.
 """
 
 from __future__ import annotations
@@ -47,11 +48,17 @@ def measure(ref: str, calls: int) -> dict[str, Any]:
     return measure_loaded(load, f"slipway {ref}", calls)
 
 
-def bare() -> dict[str, Any]:
+def bare(with_skops: bool) -> dict[str, Any]:
     start = time.perf_counter()
     import sklearn.ensemble
     import sklearn.pipeline  # noqa: F401
 
+    if with_skops:
+        # The flavor's own import (the module that holds the trick), so this floor is what
+        # reading a skops file costs Slipway before any of its work.
+        from slipway.models.flavors._skops import import_skops_io
+
+        import_skops_io()
     return {"load_s": time.perf_counter() - start}
 
 
@@ -61,11 +68,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("ref", nargs="?")
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--full-skops-import", action="store_true")
+    parser.add_argument("--with-skops", action="store_true")
     args = parser.parse_args(argv)
     if args.full_skops_import:
         os.environ["SLIPWAY_SKOPS_FULL_IMPORT"] = "1"
     if args.step == "bare":
-        result = bare()
+        result = bare(args.with_skops)
     else:
         result = prepare() if args.step == "prepare" else measure(args.ref, args.calls)
     print(json.dumps(result))

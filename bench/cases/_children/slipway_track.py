@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from _data import FILTER, KEYS, START_MS, run_values
 from _timing import check, dump_profile, time_search, timed
+from sqlalchemy import Engine, event
 
 import slipway as sw
-from slipway.client import Client
+from slipway.client import Client, EmbeddedBackend
 from slipway.services.runs.schemas import MetricColumns
 
 
@@ -155,7 +159,42 @@ def search(client: Client, args: argparse.Namespace) -> dict[str, Any]:
     def once() -> int:
         return len(client.runs.search([args.project], FILTER, max_results=100).runs)
 
-    return time_search(once, runs=args.n, repeat=args.repeat)
+    result = time_search(once, runs=args.n, repeat=args.repeat)
+    if isinstance(client.backend, EmbeddedBackend):
+        result["raw_sql"] = time_raw_sql(client.backend.ctx.store.engine, once, args.repeat)
+    return result
+
+
+def time_raw_sql(engine: Engine, once: Callable[[], int], repeat: int) -> dict[str, Any]:
+    """The statements one search sends (caught with SQLAlchemy's `before_cursor_execute`
+    event), replayed through the `sqlite3` module on a connection of its own, fetching every
+    row: the database's share of a search, without the layers above it."""
+    sent: list[tuple[str, Any]] = []
+
+    def catch(conn: Any, cursor: Any, statement: str, parameters: Any, *rest: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", catch)
+    try:
+        once()
+    finally:
+        event.remove(engine, "before_cursor_execute", catch)
+    queries = [(sql, params) for sql, params in sent if sql.lstrip().upper().startswith("SELECT")]
+    database = sqlite3.connect(str(engine.url.database))
+    try:
+
+        def replay() -> int:
+            return sum(len(database.execute(sql, params).fetchall()) for sql, params in queries)
+
+        replay()  # warm-up, as for the search
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            replay()
+            times.append(time.perf_counter() - start)
+    finally:
+        database.close()
+    return {"seconds": statistics.median(times), "runs": times, "statements": len(queries)}
 
 
 COMMANDS = {

@@ -167,8 +167,9 @@ def search(client: Client, args: argparse.Namespace) -> dict[str, Any]:
 
 def time_raw_sql(engine: Engine, once: Callable[[], int], repeat: int) -> dict[str, Any]:
     """The statements one search sends (caught with SQLAlchemy's `before_cursor_execute`
-    event), replayed through the `sqlite3` module on a connection of its own, fetching every
-    row: the database's share of a search, without the layers above it."""
+    event), replayed through the `sqlite3` module on a connection of its own (with the memory
+    map Slipway's connections use), fetching every row: the database's share of a search,
+    without the layers above it."""
     sent: list[tuple[str, Any]] = []
 
     def catch(conn: Any, cursor: Any, statement: str, parameters: Any, *rest: Any) -> None:
@@ -180,7 +181,10 @@ def time_raw_sql(engine: Engine, once: Callable[[], int], repeat: int) -> dict[s
     finally:
         event.remove(engine, "before_cursor_execute", catch)
     queries = [(sql, params) for sql, params in sent if sql.lstrip().upper().startswith("SELECT")]
+    with engine.connect() as conn:  # read with the same memory map as Slipway's connections
+        mmap_size = int(conn.exec_driver_sql("PRAGMA mmap_size").scalar_one())
     database = sqlite3.connect(str(engine.url.database))
+    database.execute(f"PRAGMA mmap_size={mmap_size}")
     try:
 
         def replay() -> int:

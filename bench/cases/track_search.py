@@ -238,7 +238,8 @@ def raw_sql_anchor(result: dict[str, Any]) -> tuple[Anchor, ...]:
             f"the {raw['statements']} SELECTs one Slipway search sends (caught with "
             "SQLAlchemy's `before_cursor_execute` event, in the same child, after the timed "
             "searches), replayed through Python's `sqlite3` module on a connection of its "
-            f"own (Slipway's mmap_size), every row fetched: median of {len(raw['runs'])} after 1 warm-up; "
+            "own (Slipway's mmap_size), every row fetched: "
+            f"median of {len(raw['runs'])} after 1 warm-up; "
             + spread([sig3(r * 1e3) for r in raw["runs"]], "ms"),
         ),
     )

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Connection,
+    Dialect,
     and_,
     bindparam,
     case,
@@ -162,7 +163,25 @@ def set_tags(conn: Connection, run_id: str, values: Mapping[str, str]) -> None:
         conn.execute(_tag_upsert(conn.dialect.name), rows)
 
 
-_INSERT_METRICS = insert(metrics)
+_POINT_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")
+# The drivers' placeholders: sqlite3's qmark, psycopg's format.
+_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+@functools.cache
+def _insert_points(dialect: Dialect) -> str:
+    """INSERT INTO metrics (...) VALUES (?, ...) in the driver's own placeholders.
+
+    Points reach the driver as tuples through `exec_driver_sql`: `conn.execute(insert, rows)`
+    builds, converts and type-processes a parameter dict per row, some 4 us of the 6.5 us a
+    point cost in a batch of 10,000 (the writer thread of the SDK's batching is then the
+    bottleneck of `log_metric`). The values are already what the column types bind.
+    """
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(map(quote, _POINT_COLUMNS))
+    markers = ", ".join([_MARKERS[dialect.paramstyle]] * len(_POINT_COLUMNS))
+    # Built from the schema's names and the driver's placeholder alone: no input reaches it.
+    return f"INSERT INTO {quote(metrics.name)} ({columns}) VALUES ({markers})"  # noqa: S608
 
 
 def log_metrics(
@@ -177,18 +196,18 @@ def log_metrics(
     if not keys:
         return
     # NaN != NaN: stored as 0.0 with a flag, since SQLite would turn NaN into NULL.
-    rows: list[dict[str, Any]] = [
-        {"run_id": run_id, "key": k, "value": 0.0 if v != v else v, "is_nan": v != v, "step": s,
-         "timestamp": t}
+    rows = [
+        (run_id, k, 0.0 if v != v else v, v != v, s, t)
         for k, v, s, t in zip(keys, values, steps, timestamps, strict=True)
-    ]  # fmt: skip
-    conn.execute(_INSERT_METRICS, rows)
+    ]
+    conn.exec_driver_sql(_insert_points(conn.dialect), rows)
     newest: dict[str, tuple[int, int, int]] = {}  # key -> (step, timestamp, row) of its newest
     for number, when in enumerate(zip(steps, timestamps, strict=True)):
         current = newest.get(key := keys[number])
         if current is None or when >= current[:2]:
             newest[key] = (*when, number)
-    conn.execute(_latest_upsert(conn.dialect.name), [rows[n] for _, _, n in newest.values()])
+    latest = [dict(zip(_POINT_COLUMNS, rows[n], strict=True)) for _, _, n in newest.values()]
+    conn.execute(_latest_upsert(conn.dialect.name), latest)
 
 
 def _dialect_insert(dialect: str) -> Any:

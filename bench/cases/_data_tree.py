@@ -6,7 +6,7 @@ copy it (`cp -a`, timed: a reference) into a `slipway init` workspace and into a
 `dvc init` repository; then, step by step for both tools, `add` (timed), a no-op `status`
 (timed, 3 rounds), append to 10 files and `add` again (timed), `push` to an empty local
 folder (timed, 2 rounds, a new remote each), move the data folder out of the repository and
-`checkout` (timed), with `cp -a` of the tree into a new folder (timed, before, between and
+`checkout` (timed, 2 rounds), with `cp -a` of the tree into a new folder (timed, before, between and
 after the checkouts) as the reference for checkout. Then the re-add again on a smaller tree
 (20,000 files; 2,000 with --quick), where DVC's fixed cost weighs more: both tools add it
 (untimed), 10 files change, both add again (timed); last, Python importing click, pydantic
@@ -64,7 +64,7 @@ CHANGED = 10  # files appended to before the second add
 APPENDED = 256  # bytes appended to each of them
 STATUS_ROUNDS = 3
 PUSH_ROUNDS = 2  # a push to an empty remote each, the order alternating
-CP_ROUNDS = 3  # cp -a of the tree into a new folder: before, between, after the checkouts
+CP_ROUNDS = 5  # cp -a of the tree into a new folder: before, between, after the checkouts
 SAMPLE = 200  # files compared byte for byte after checkout (the changed ones among them)
 DATA = "data"  # the tracked folder, in both tools' repositories
 
@@ -238,12 +238,42 @@ def import_floor(cwd: Path) -> list[float]:
     return [timed([python, "-c", FLOOR_CODE], cwd, os.environ).seconds for _ in range(FLOOR_ROUNDS)]
 
 
+# The same, then an lstat of every file under a folder, as a re-add's scan must do at least.
+STAT_CODE = f"""{FLOOR_CODE}, os, sys
+def walk(folder):
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            walk(entry.path)
+        else:
+            entry.stat(follow_symlinks=False)
+walk(sys.argv[1])"""
+
+
+def stat_floor(folder: Path) -> list[float]:
+    """STAT_CODE over `folder`, timed like the tools: the floor of adding it again."""
+    python = SLIPWAY_BIN / "python"
+    return [
+        timed([python, "-c", STAT_CODE, folder], folder.parent, os.environ).seconds
+        for _ in range(FLOOR_ROUNDS)
+    ]
+
+
 def floor_anchor(values: Sequence[float]) -> Anchor:
     return Anchor(
         "floor: python + imports (reference)",
         median(values),
         f'`.venv/bin/python -c "{FLOOR_CODE}"`: {HOW}; median of {len(values)}; '
         f"{spread(values, 's')}",
+    )
+
+
+def stat_anchor(values: Sequence[float]) -> Anchor:
+    return Anchor(
+        "floor: python + imports + lstat of every file (reference)",
+        median(values),
+        f"`.venv/bin/python -c CODE data`, CODE importing click, pydantic and sqlalchemy and "
+        f"then walking the folder with os.scandir, one lstat per file, right after the "
+        f"re-add: {HOW}; median of {len(values)}; {spread(values, 's')}",
     )
 
 
@@ -450,6 +480,8 @@ class Results:
     hashed: dict[str, int] = field(default_factory=dict)  # Slipway's "hashed N" per add
     push_skipped: str | None = None
     floor: list[float] = field(default_factory=list)  # import_floor(), after the sequence
+    # stat_floor() of the data folder right after each re-add, by step ("readd", ...)
+    stat_floor: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # about the machine and the run
 
 
@@ -500,6 +532,7 @@ def readd_again(work: Path, count: int, results: Results) -> None:
     s_readd, results.hashed["readd_small"] = slipway.add(tree, 2, size)
     step.slipway.append(s_readd.seconds)
     step.first.append("dvc")
+    results.stat_floor["readd_small"] = stat_floor(slipway.data)
 
 
 def sequence(work: Path, count: int, small_count: int) -> Results:
@@ -535,6 +568,7 @@ def sequence(work: Path, count: int, small_count: int) -> Results:
     s_readd, results.hashed["readd"] = slipway.add(tree, 2, size)
     readd.slipway.append(s_readd.seconds)
     readd.first.append("dvc")
+    results.stat_floor["readd"] = stat_floor(slipway.data)
 
     # push to a local folder: Slipway first (or neither, when Slipway cannot push yet)
     results.push_skipped = push_available()
@@ -551,11 +585,13 @@ def sequence(work: Path, count: int, small_count: int) -> Results:
     # delete the data folder, checkout; interleaved with cp -a into a new folder
     steps["checkout"] = checkout = Step()
     results.cp_new.append(cp_into_new(tree, work / "cp-new-1"))
-    checkout.dvc.append(dvc.checkout(tree).seconds)
-    results.cp_new.append(cp_into_new(tree, work / "cp-new-2"))
-    checkout.slipway.append(slipway.checkout(tree).seconds)
-    checkout.first.append("dvc")
-    results.cp_new.append(cp_into_new(tree, work / "cp-new-3"))
+    for i, tools in enumerate(((dvc, slipway), (slipway, dvc))):  # DVC first, then Slipway
+        for tool in tools:
+            (checkout.slipway if tool is slipway else checkout.dvc).append(
+                tool.checkout(tree).seconds
+            )
+            results.cp_new.append(cp_into_new(tree, work / f"cp-new-{len(results.cp_new) + 1}"))
+        checkout.first.append("dvc" if i == 0 else "slipway")
 
     readd_again(work, small_count, results)
     results.floor = import_floor(work)
@@ -710,8 +746,10 @@ def rows_for(options: Options, key: str) -> list[Row]:
                     "for the rest)",
                     f"10x dvc add means slipway <= {fmt(d_readd / 10, 's')}; Python starting "
                     f"and importing click, pydantic and SQLAlchemy alone takes "
-                    f"{fmt(median(results.floor), 's')} here (the floor reference): a target "
-                    "below it is out of reach for any command that records a version",
+                    f"{fmt(median(results.floor), 's')} here, and then an lstat of every file "
+                    f"{fmt(median(results.stat_floor[step]), 's')} (the floor references): a "
+                    "target below them is out of reach for any re-add that checks each file "
+                    "and records a version",
                     f"the tree: {tree}"
                     + (
                         ", generated and added by both tools (untimed) after the main sequence"
@@ -719,7 +757,7 @@ def rows_for(options: Options, key: str) -> list[Row]:
                         else ""
                     ),
                 ),
-                cp=[floor_anchor(results.floor)],
+                cp=[floor_anchor(results.floor), stat_anchor(results.stat_floor[step])],
             )
         return rows
     if key == "push":
@@ -748,11 +786,14 @@ def rows_for(options: Options, key: str) -> list[Row]:
             results,
             "data_checkout",
             "checkout",
-            f"checkout of {n} files into a missing data folder: wall time",
+            f"checkout of {n} files into a missing data folder: wall time "
+            f"(median of {len(results.steps['checkout'].slipway)})",
             "`slipway data checkout`",
             "`dvc checkout`",
             Target(1.2 * cp, "s", inclusive=True, label=f"<= 1.2x cp -a ({fmt(1.2 * cp, 's')})"),
             notes=(
+                "2 rounds per tool, DVC first in the first and Slipway in the second, with "
+                "`cp -a` into a new folder before, between and after them",
                 "the data folder moved out of the repository before each (untimed; deleting "
                 "50,000 files made the next creates several times slower: `set_aside` says "
                 "why); afterwards every file's path and size "

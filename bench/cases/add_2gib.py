@@ -31,7 +31,7 @@ from cases._common import (
     spread,
     sync_disks,
 )
-from cases._data_tree import dvc_env, reflink_note, slipway_env
+from cases._data_tree import FLOOR_CODE, dvc_env, import_floor, reflink_note, slipway_env
 
 FULL_SIZE = 2 * GIB
 QUICK_SIZE = 256 * MIB
@@ -71,7 +71,7 @@ def run(options: Options) -> list[Row]:
         order = TOOLS if i % 2 == 0 else TOOLS[::-1]
         for tool, result in one_round(options.work / f"run-{i}", data, size, order).items():
             measured[tool].append(result)
-    return rows(size, measured, reflink_note(options.work))
+    return rows(size, measured, reflink_note(options.work), import_floor(options.work))
 
 
 def one_round(workdir: Path, data: Path, size: int, order: tuple[str, ...]) -> dict[str, Measured]:
@@ -149,7 +149,9 @@ def plain_cp(workdir: Path, data: Path, size: int) -> ProcessRun:
     return process
 
 
-def rows(size: int, measured: dict[str, list[Measured]], reflinks: str) -> list[Row]:
+def rows(
+    size: int, measured: dict[str, list[Measured]], reflinks: str, floor: list[float]
+) -> list[Row]:
     slipway, dvc = measured["slipway"], measured["dvc"]
     n, label = len(slipway), fmt(size / MIB, "MiB")
     times = {tool: [m.process.wall_s for m in measured[tool]] for tool in TOOLS}
@@ -188,6 +190,15 @@ def rows(size: int, measured: dict[str, list[Measured]], reflinks: str) -> list[
     )
     slipway_time = f"{slipway_cmd}: {how_time}; {spread(times['slipway'], 's')} ({order})"
     within_cp = CP_FACTOR * median(durable)
+    # The least a Python command that makes a durable copy and records it can take.
+    anchor_floor = Anchor(
+        "cp + sync + python floor (reference)",
+        median(durable) + median(floor),
+        f'the cp + sync reference plus `.venv/bin/python -c "{FLOOR_CODE}"` (Python '
+        "starting and importing the CLI's, the schemas' and the store's libraries, as "
+        "`slipway data add` must before it records the version), timed like the tools: "
+        f"median of {len(floor)}; {spread(floor, 's')}",
+    )
     return [
         Row(
             case="add_2gib",
@@ -207,7 +218,7 @@ def rows(size: int, measured: dict[str, list[Measured]], reflinks: str) -> list[
             unit="s",
             slipway=s_time,
             source=slipway_time,
-            anchors=(anchor_durable,),
+            anchors=(anchor_durable, anchor_floor),
             target=Target(
                 within_cp,
                 "s",

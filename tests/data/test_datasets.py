@@ -325,8 +325,8 @@ def test_an_interrupted_checkout_is_finished_by_the_next(
     datasets.add(data)
     real = datasets.objects.materialize
 
-    def dies_half_way(items: list[tuple[str, Path, bool]], advance: object) -> None:
-        items[0][1].write_bytes(b"half of a fi")  # a file written in place, cut short
+    def dies_half_way(items: list[tuple[str, str, bool]], advance: object) -> None:
+        Path(items[0][1]).write_bytes(b"half of a fi")  # a file written in place, cut short
         raise KeyboardInterrupt
 
     monkeypatch.setattr(datasets.objects, "materialize", dies_half_way)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from slipway.objects import Advance, Manifest, ObjectStore, hash_file, no_progress
 
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from slipway.client._objects import ObjectsClient
 
 UPLOAD_WORKERS = 8
+
+# Where an object is written: a Path, or a plain string (cheaper by the 10,000).
+Destination: TypeAlias = "str | os.PathLike[str]"
 
 
 class DataObjects(Protocol):
@@ -40,7 +43,7 @@ class DataObjects(Protocol):
     def manifest(self, digest: str) -> Manifest: ...
 
     def materialize(
-        self, items: list[tuple[str, Path, bool]], advance: Advance = no_progress
+        self, items: Sequence[tuple[str, Destination, bool]], advance: Advance = no_progress
     ) -> None:
         """Write (hash, destination, executable) files, each verified before it lands."""
 
@@ -115,7 +118,7 @@ class StoreObjects:
         return self.store.read_manifest(digest)
 
     def materialize(
-        self, items: list[tuple[str, Path, bool]], advance: Advance = no_progress
+        self, items: Sequence[tuple[str, Destination, bool]], advance: Advance = no_progress
     ) -> None:
         self.store.materialize(items, advance=advance)
 
@@ -167,10 +170,11 @@ class RemoteObjects:
         return Manifest.from_bytes(self.objects.read_bytes(digest), digest)
 
     def materialize(
-        self, items: list[tuple[str, Path, bool]], advance: Advance = no_progress
+        self, items: Sequence[tuple[str, Destination, bool]], advance: Advance = no_progress
     ) -> None:
-        def one(item: tuple[str, Path, bool]) -> None:
-            digest, dest, executable = item
+        def one(item: tuple[str, Destination, bool]) -> None:
+            digest, to, executable = item
+            dest = Path(to)
             self.objects.download_file(digest, dest)
             info = dest.stat()
             if executable:

@@ -106,6 +106,27 @@ def test_add_modify_add_checkout_round_trips_byte_exactly(datasets: Data, worksp
     assert snapshot(data) == second
 
 
+def test_a_fresh_checkout_vouches_for_what_it_wrote_and_no_more(
+    datasets: Data, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Files written within the racy window of a snapshot are hashed again; a test runs
+    # inside that window, so it is closed here to see what the snapshot itself vouches for.
+    monkeypatch.setattr("slipway.workspace._stat_cache.FINE_RACY_NS", 0)
+    monkeypatch.setattr("slipway.workspace._stat_cache.RACY_NS", 0)
+    data = workspace / "data" / "train"
+    make_tree(data)
+    datasets.add(data)
+    shutil.rmtree(data)  # a fresh clone: the snapshot comes from the files as written
+    datasets.checkout()
+    assert [s.state for s in datasets.status()] == ["unchanged"]
+    assert datasets.add(data).hashed == 0  # nothing read again: the snapshot vouches
+
+    (data / "deep" / "er" / "small.bin").write_bytes(b"changed after checkout")
+    assert [s.state for s in datasets.status()] == ["modified"]
+    again = datasets.add(data)
+    assert (again.hashed, again.version.ref) == (1, "train@v2")
+
+
 def test_a_single_file_is_a_dataset(datasets: Data, workspace: Path) -> None:
     target = workspace / "model-input.bin"
     target.write_bytes(b"\x00\x01" * 1000)

@@ -44,8 +44,9 @@ class DataObjects(Protocol):
 
     def materialize(
         self, items: Sequence[tuple[str, Destination, bool]], advance: Advance = no_progress
-    ) -> None:
-        """Write (hash, destination, executable) files, each verified before it lands."""
+    ) -> dict[str, os.stat_result]:
+        """Write (hash, destination, executable) files, each verified before it lands;
+        returns each destination's stat (keyed by `os.fspath`) as written."""
 
 
 @contextmanager
@@ -119,8 +120,8 @@ class StoreObjects:
 
     def materialize(
         self, items: Sequence[tuple[str, Destination, bool]], advance: Advance = no_progress
-    ) -> None:
-        self.store.materialize(items, advance=advance)
+    ) -> dict[str, os.stat_result]:
+        return self.store.materialize(items, advance=advance)
 
 
 class RemoteObjects:
@@ -171,15 +172,17 @@ class RemoteObjects:
 
     def materialize(
         self, items: Sequence[tuple[str, Destination, bool]], advance: Advance = no_progress
-    ) -> None:
-        def one(item: tuple[str, Destination, bool]) -> None:
+    ) -> dict[str, os.stat_result]:
+        def one(item: tuple[str, Destination, bool]) -> tuple[str, os.stat_result]:
             digest, to, executable = item
             dest = Path(to)
             self.objects.download_file(digest, dest)
             info = dest.stat()
             if executable:
                 dest.chmod(info.st_mode | 0o111)
+                info = dest.stat()
             advance(1, info.st_size)
+            return os.fspath(to), info
 
         with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
-            list(pool.map(one, items))
+            return dict(pool.map(one, items))

@@ -8,7 +8,9 @@ snapshot is taken, so `status` needs only a `stat` per file.
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,12 +18,13 @@ from typing import TYPE_CHECKING
 from slipway.errors import Conflict
 from slipway.workspace._add import remember_tree
 from slipway.workspace._pointers import Pointer, data_path, read_pointer
-from slipway.workspace._scan import scan, stat_file
-from slipway.workspace._stat_cache import StatCache
+from slipway.workspace._scan import ScannedFile, Tree, scan, stat_file
+from slipway.workspace._stat_cache import FileStat, StatCache
 from slipway.workspace._status import Current, state_of
 
 if TYPE_CHECKING:
     from slipway.client import DataObjects
+    from slipway.objects import Manifest
     from slipway.workspace._progress import Progress
 
 
@@ -78,6 +81,7 @@ class Checkout:
         have = current.hash_of() if current is not None and current.hash_of else {}
         if target.is_file():
             target.unlink()
+        fresh = not target.exists()
         todo = [e for e in manifest.entries if have.get(e.path) != e.hash]
         extra = set(have) - {e.path for e in manifest.entries}
         for stale in sorted(extra):
@@ -87,12 +91,27 @@ class Checkout:
             # objects cost the thread feeding the writers half a second.
             into = str(target)
             items = [(e.hash, f"{into}/{e.path}", e.executable) for e in todo]
-            self.objects.materialize(items, advance)
+            written = self.objects.materialize(items, advance)
         for folder in manifest.empty_dirs:
             (target / folder).mkdir(parents=True, exist_ok=True)
-        # What is there now is exactly the version: remember it, so status only stats.
-        tree = scan(target)
+        # What is there now is exactly the version: remember it, so status only stats. A
+        # folder that did not exist holds just what was written, as the writers saw it;
+        # one that did may hold more, which only a walk finds.
+        tree = _as_written(manifest, into, written) if fresh else scan(target)
         if {f.rel for f in tree.files} == {e.path for e in manifest.entries}:
             hashes = {e.path: e.hash for e in manifest.entries}
             remember_tree(self.cache, target, tree, hashes, wanted.hash)
         return CheckoutResult(rel, wanted.ref, len(todo), len(extra))
+
+
+def _as_written(manifest: Manifest, into: str, written: dict[str, os.stat_result]) -> Tree:
+    """The tree `scan` would find in a new folder that holds just the manifest's files,
+    from the stat each writer took of its file (`written`, by path)."""
+    make = tuple.__new__  # NamedTuples built without their Python-level __new__, as in `scan`
+    files = []
+    for entry in manifest.entries:  # in path order, as `scan` sorts
+        path = f"{into}/{entry.path}"
+        info = written[path]
+        stat_ = make(FileStat, (path, info.st_size, info.st_mtime_ns, info.st_ino))
+        files.append(make(ScannedFile, (entry.path, stat_, bool(info.st_mode & stat.S_IXUSR))))
+    return Tree(files, sorted(manifest.empty_dirs))

@@ -306,6 +306,28 @@ def test_a_pack_without_its_index_is_invisible(store: ObjectStore, tmp_path: Pat
     assert list(fresh.iter_hashes()) == []
 
 
+def test_a_pack_that_fails_to_write_stores_nothing(
+    store: ObjectStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pack's blocks are written by a thread of its own: its error still reaches the
+    caller, and nothing half written becomes visible."""
+    import errno
+
+    from slipway.objects._pack import PackWriter
+
+    def disk_full(self: PackWriter, block: bytearray) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(PackWriter, "_write", disk_full)
+    files = write_files(tmp_path, 3000)  # 9 MB: more than one block before the pack ends
+    with pytest.raises(OSError, match="No space left"):
+        store.put_files(files)
+    monkeypatch.undo()
+    fresh = ObjectStore(store.backend)
+    assert list(fresh.iter_hashes()) == []
+    assert fresh.put_files(files[:2])[0].created  # and the store still works
+
+
 def test_manifest_bytes_are_stable() -> None:
     """A folder's hash is the hash of these bytes: they must never change for the same tree."""
     from slipway.objects import Entry, Manifest, hash_bytes

@@ -16,6 +16,7 @@ import struct
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO, NamedTuple
 
 import blake3
@@ -118,8 +119,13 @@ class PackWriter:
         self._entries: list[tuple[str, int, int]] = []
         self._seen: set[str] = set()
         # Objects are a few KiB: written and hashed in large blocks, one write and one
-        # (multi-threaded) hash update per block instead of per object.
+        # (multi-threaded) hash update per block instead of per object. A thread of the
+        # writer's own does both while the caller reads and hashes the next objects (the
+        # write and blake3's update release the GIL): the writes were a fifth of the time
+        # 50,000 small files took to add. One block at a time, so memory stays two blocks.
         self._block = bytearray()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="slipway-pack")
+        self._written: Future[None] | None = None
         self.size = 0
 
     def __len__(self) -> int:
@@ -144,16 +150,27 @@ class PackWriter:
 
     def _flush(self) -> None:
         if self._block:
-            self._temp.file.write(self._block)
-            self._hash.update(self._block)
-            self._block = bytearray()
+            block, self._block = self._block, bytearray()
+            self._wait()  # the block before, written (or its error raised here)
+            self._written = self._writer.submit(self._write, block)
+
+    def _write(self, block: bytearray) -> None:
+        self._temp.file.write(block)
+        self._hash.update(block)
+
+    def _wait(self) -> None:
+        if self._written is not None:
+            written, self._written = self._written, None
+            written.result()
 
     def finish(self) -> str | None:
         """Publish; the pack's id, or None (nothing written) if no object was added."""
         if not self._entries:
-            self._temp.abort()
+            self.abort()
             return None
         self._flush()
+        self._wait()
+        self._writer.shutdown()
         pack_id = str(self._hash.hexdigest())
         self._temp.commit(pack_key(pack_id))
         index = self._backend.begin_write()
@@ -166,6 +183,7 @@ class PackWriter:
         return pack_id
 
     def abort(self) -> None:
+        self._writer.shutdown()  # waits for a block being written; its error no longer matters
         self._temp.abort()
 
 

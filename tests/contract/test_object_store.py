@@ -89,10 +89,33 @@ def test_corrupted_object_never_reaches_the_workspace(store: ObjectStore, tmp_pa
     assert [p.name for p in dest.parent.iterdir()] == ["data.csv"]  # no temporaries left
 
 
-@pytest.mark.parametrize("bad", ["../../etc/passwd", "ab" * 40, "", "A" * 64, "/" + "a" * 63])
+@pytest.mark.parametrize(
+    "bad", ["../../etc/passwd", "ab" * 40, "", "A" * 64, "/" + "a" * 63, "a" * 64 + "\n"]
+)
 def test_malformed_hashes_are_refused(store: ObjectStore, bad: str) -> None:
     with pytest.raises(InvalidInput, match="not an object hash"):
         store.read_bytes(bad)
+
+
+@pytest.mark.parametrize(
+    "bad", [["a" * 64 + "\n" + "b" * 64], ["a" * 64, "a" * 64 + "\n"], ["a" * 64, "A" * 64]]
+)
+def test_a_manifest_with_a_malformed_hash_is_refused_by_push_and_checkout(
+    store: ObjectStore, bad: list[str]
+) -> None:
+    """Hashes are checked in bulk (one regex over them joined by newlines): a value that
+    holds a newline must not pass as two hashes, or as one."""
+    import json
+
+    entries = [
+        {"executable": False, "hash": h, "path": f"f{n}", "size": 1} for n, h in enumerate(bad)
+    ]
+    body = {"empty_dirs": [], "entries": entries, "format": "slipway.manifest/1"}
+    digest = store.put_bytes(json.dumps(body).encode()).hash
+    with pytest.raises(IntegrityError, match="not an object hash"):
+        store.manifest_hashes(digest)
+    with pytest.raises(IntegrityError, match="not an object hash"):
+        store.read_manifest(digest)
 
 
 def test_missing_object_is_not_found(store: ObjectStore) -> None:

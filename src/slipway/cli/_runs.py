@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from slipway.client import Client
     from slipway.tracking import Run
 
-_HEX = re.compile(r"^[0-9a-f]{4,32}$")
+_HEX = re.compile(r"[0-9a-f]{4,32}")
 SYSTEM_TAG = "slipway."
 
 
@@ -21,7 +21,7 @@ def resolve(api: Client, ref: str) -> str:
     """A full run id, or a unique prefix of one (at least 4 hex characters)."""
     from slipway.errors import InvalidInput, NotFound
 
-    if not _HEX.match(ref):
+    if not _HEX.fullmatch(ref):
         raise InvalidInput(f"{ref!r} is not a run id or an id prefix (4-32 hex characters)")
     if len(ref) == 32:
         return ref

@@ -72,13 +72,13 @@ def push(
     for item in wanted:
         if item.kind == "dir":
             try:
-                manifest = local.read_manifest(item.hash)
+                hashes = local.manifest_hashes(item.hash)
             except NotFound:
                 raise NotFound(
                     f"cannot push {item.label} ({item.ref}): its manifest {item.hash} is not in "
                     "this workspace's object store; `slipway data pull` it first"
                 ) from None
-            files.update(e.hash for e in manifest.entries)
+            files.update(hashes)
     tops = _tops(wanted)
     with _open(config, local) as store:
         transfer = Transfer(local, store, workers=workers, progress=progress)
@@ -123,7 +123,7 @@ def pull(
             files: set[str] = set()
             for item in wanted:
                 if item.kind == "dir":
-                    files.update(e.hash for e in local.read_manifest(item.hash).entries)
+                    files.update(local.manifest_hashes(item.hash))
             report.add(transfer.copy(files))
         except NotFound as exc:
             raise NotFound(

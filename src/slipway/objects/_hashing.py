@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -11,7 +12,7 @@ import blake3
 from slipway.errors import IntegrityError, InvalidInput
 
 CHUNK = 4 << 20  # large enough for blake3's threads to help, small enough to stay flat in RAM
-_HEX = re.compile(r"^[0-9a-f]{64}$")
+_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 Hasher = blake3.blake3
@@ -36,9 +37,33 @@ def hash_file(path: Path) -> tuple[str, int]:
 
 def check_hash(value: str) -> str:
     """Reject anything but a 64-hex digest: hashes become paths, so this blocks traversal."""
-    if not isinstance(value, str) or not _HEX.match(value):
+    if not isinstance(value, str) or not _HEX.fullmatch(value):
         raise InvalidInput(f"{value!r} is not an object hash (64 lowercase hex characters)")
     return value
+
+
+def check_hashes(values: Iterable[str]) -> list[str]:
+    """`check_hash` for many at once (50,000 one by one took 35 ms of every push, a regex
+    over them joined 25 ms); the first bad one raises as `check_hash` would."""
+    found = list(values)
+    if not _all_hex64(found):
+        for value in found:
+            check_hash(value)
+    return found
+
+
+def _all_hex64(values: list[str]) -> bool:
+    """Whether every value is 64 lowercase hex digits, by C-level calls on them joined:
+    each is a str of 64 characters; `bytes.fromhex` reads hex digits and skips whitespace,
+    so 32 bytes from each means hex digits only; and none is upper case."""
+    if not all(type(v) is str for v in values) or set(map(len, values)) - {64}:
+        return False
+    joined = "".join(values)
+    try:
+        read = len(bytes.fromhex(joined))
+    except ValueError:
+        return False
+    return read == 32 * len(values) and joined == joined.lower()
 
 
 def key_of(digest: str) -> str:

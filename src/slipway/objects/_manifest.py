@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from slipway.errors import IntegrityError, InvalidInput
-from slipway.objects._hashing import check_hash
+from slipway.objects._hashing import check_hashes
 
 FORMAT = "slipway.manifest/1"
 _HEAD, _TAIL = b'{"empty_dirs":[', f'],"format":"{FORMAT}"}}'.encode()
@@ -106,6 +106,20 @@ def totals(data: bytes, digest: str) -> tuple[int, int]:
     return sum(sizes), len(sizes)
 
 
+def entry_hashes(data: bytes, digest: str) -> list[str]:
+    """The hashes of a manifest's entries, checking only them: what a push or pull of the
+    tree needs (its paths are checked wherever it is written out)."""
+    try:
+        body: dict[str, Any] = json.loads(data)
+        if body.get("format") != FORMAT:
+            raise ValueError("not a manifest")
+        hashes = [e["hash"] for e in body["entries"]]
+        _check_hashes(hashes)
+    except (ValueError, KeyError, TypeError, InvalidInput) as exc:
+        raise IntegrityError(f"object {digest} is not a valid directory manifest: {exc}") from None
+    return hashes
+
+
 def counted_totals(data: bytes) -> tuple[int, int] | None:
     """(bytes, files) of manifest bytes that `assemble` wrote, counted without parsing
     (~10 ms for 50,000 entries against ~50 ms for `json.loads`); None where the bytes do
@@ -143,9 +157,7 @@ def _is_bad(joined: str, count: int) -> bool:
 def _check_hashes(hashes: list[Any]) -> None:
     if not all(isinstance(h, str) for h in hashes):
         raise InvalidInput("a hash in the tree is not text")
-    if hashes and not _HASHES.fullmatch("\n".join(hashes)):
-        for value in hashes:
-            _hash(value)
+    check_hashes(hashes)
 
 
 def safe_relpath(value: str) -> str:
@@ -169,14 +181,6 @@ _BAD_PARTS = (
     "\\",
     *(f"{a}{name}{b}" for name in (".", "..") for a in "\x00/" for b in "\x00/"),
 )
-_HASH = re.compile(r"[0-9a-f]{64}")
-_HASHES = re.compile(r"[0-9a-f]{64}(?:\n[0-9a-f]{64})*")
-
-
-def _hash(value: Any) -> str:
-    if not isinstance(value, str) or not _HASH.fullmatch(value):
-        check_hash(value)  # raises with the usual message
-    return str(value)
 
 
 def walk(root: Path) -> tuple[list[tuple[str, Path, bool]], list[str]]:

@@ -30,6 +30,7 @@ from slipway.objects._manifest import (
     Entry,
     Manifest,
     counted_totals,
+    entry_hashes,
     safe_relpath,
     totals,
     walk,
@@ -422,6 +423,14 @@ class ObjectStore:
 
     def read_manifest(self, digest: str) -> Manifest:
         return Manifest.from_bytes(self.read_bytes(digest), digest)
+
+    def manifest_hashes(self, digest: str) -> list[str]:
+        """The object hashes a stored manifest lists, without building or checking its
+        entries' paths (a push of 50,000 files spent a tenth of its time on them)."""
+        written = self.written_manifest(digest)
+        if written is not None:
+            return [e.hash for e in written.entries]
+        return entry_hashes(self.read_bytes(digest), digest)
 
     def manifest_totals(self, digest: str) -> tuple[int, int]:
         """(bytes, files) of a stored manifest, without building its entries (a check of a

@@ -24,7 +24,7 @@ import blake3
 from slipway.config import mask_url
 from slipway.errors import ConfigError, IntegrityError, NotFound, SlipwayError, Unavailable
 from slipway.objects._backend import ObjectBackend
-from slipway.objects._hashing import CHUNK, check_hash, hash_bytes, hasher, key_of
+from slipway.objects._hashing import CHUNK, check_hashes, hash_bytes, hasher, key_of
 from slipway.objects._pack import (
     PACK_TARGET,
     PackedObject,
@@ -107,7 +107,7 @@ class Transfer:
         installed) and NotFound naming the objects the source lacks; the other objects are
         copied all the same, so a second run has less to do.
         """
-        wanted = {check_hash(d) for d in digests}
+        wanted = set(check_hashes(digests))
         present = self.present()
         todo = wanted - present
         report = TransferReport(present=len(wanted) - len(todo))
@@ -304,17 +304,17 @@ def _plan(
     todo: set[str], packed: dict[str, PackedObject]
 ) -> tuple[list[str], list[list[tuple[str, PackedObject]]], list[str]]:
     """(packs to copy whole, groups of objects to copy into new packs, loose objects)."""
+    # One pass over the packed objects, in the order each pack holds them (a push of
+    # 50,000 files spent more time sorting digests and looking them up than planning).
     pack_bytes: dict[str, int] = {}
-    for found in packed.values():
-        pack_bytes[found.pack] = max(pack_bytes.get(found.pack, 0), found.offset + found.size)
     wanted: dict[str, list[tuple[str, PackedObject]]] = {}
-    loose: list[str] = []
-    for digest in sorted(todo):
-        where = packed.get(digest)
-        if where is None:
-            loose.append(digest)
-        else:
+    for digest, where in packed.items():
+        end = where.offset + where.size
+        if end > pack_bytes.get(where.pack, 0):
+            pack_bytes[where.pack] = end
+        if digest in todo:
             wanted.setdefault(where.pack, []).append((digest, where))
+    loose = sorted(todo.difference(packed))
     whole: list[str] = []
     parts: list[list[tuple[str, PackedObject]]] = []
     group: list[tuple[str, PackedObject]] = []
@@ -324,7 +324,7 @@ def _plan(
         if share >= WHOLE_PACK_SHARE * pack_bytes[pack]:
             whole.append(pack)
             continue
-        for member in members:
+        for member in sorted(members, key=lambda m: m[1].offset):  # each pack front to back
             if group and group_bytes + member[1].size > PACK_TARGET:
                 parts.append(group)
                 group, group_bytes = [], 0

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeAlias, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from slipway.config import mask_url
-from slipway.errors import IntegrityError, InvalidInput
+from slipway.errors import InvalidInput
 from slipway.objects._backend import ObjectBackend
 from slipway.objects._copy import copy_hashing
 from slipway.objects._hashing import (
@@ -35,6 +35,7 @@ from slipway.objects._manifest import (
     totals,
     walk,
 )
+from slipway.objects._materialize import REMOTE_WORKERS, StrPath, materialize
 from slipway.objects._pack import (
     PACK_BELOW,
     PACK_TARGET,
@@ -45,10 +46,9 @@ from slipway.objects._pack import (
     pack_key,
 )
 from slipway.objects._progress import Advance, no_progress
+from slipway.objects._reading import read_ahead
 from slipway.objects._registry import open_backend
 
-REMOTE_WORKERS = 8
-StrPath: TypeAlias = "str | os.PathLike[str]"  # a destination: a Path, or a plain string
 T = TypeVar("T")
 R = TypeVar("R")
 # Creating and writing many small files is syscall-bound and releases the GIL: threads help
@@ -56,12 +56,7 @@ R = TypeVar("R")
 FILE_WORKERS = 8
 REMEMBERED_MANIFESTS = 4  # manifests written, kept per store (50,000 entries: ~15 MB each)
 REMEMBERED_TOTALS = 64
-UNPACK_BATCH = 256  # packed objects written per task by materialize
-READ_AHEAD = 32  # small files opened and announced to the kernel ahead of reading them
 _ADVANCE_EVERY = 256  # files stored between progress reports
-# Creating files contends on the filesystem's locks: more writers than cores made a 50,000
-# file checkout half again slower (and triple the system time) on a 2-core machine.
-WRITE_WORKERS = max(2, os.cpu_count() or 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +176,7 @@ class ObjectStore:
         loose = set(self.backend.iter_keys()) if small else set()
         writer: PackWriter | None = None
         try:
-            read = _read_ahead([names[n] for n in small], [sizes[n] for n in small])
+            read = read_ahead([names[n] for n in small], [sizes[n] for n in small])
             for done, (n, data) in enumerate(zip(small, read, strict=True), start=1):
                 digest = hash_bytes(data)
                 created = not (
@@ -315,111 +310,14 @@ class ObjectStore:
         """Write many objects to files: (hash, destination, executable) each, in parallel;
         returns each destination's stat (by `os.fspath`) as its writer left it.
 
-        Every object is verified before it reaches its file. Packed objects of a local store
-        are read with one open pack file per pack and positional reads, and a destination
-        that does not exist yet is written in place (a file that exists is replaced only
-        once its new content is complete); the rest goes through `get_file`.
+        Every object is verified before it reaches its file (see `_materialize`).
         `advance(files, bytes)` is told of the files written as it goes (a progress bar).
         Destinations may be plain strings: a checkout of 50,000 files spent half a second
         of the thread that feeds the writers building and hashing `Path` objects. The stats
         come from the open files: a checkout needs them for its snapshot, and a second walk
         of what it just wrote cost a tenth of its time.
         """
-        tell = advance or no_progress
-        packed: dict[str, list[tuple[PackedObject, str, StrPath, bool]]] = {}
-        others: list[tuple[str, StrPath, bool]] = []
-        local_packs: dict[str, Path | None] = {}
-        for digest, dest, executable in items:
-            found = self.packs.find(check_hash(digest), fresh=True)
-            if found is not None and found.pack not in local_packs:
-                local_packs[found.pack] = self.backend.local_path(pack_key(found.pack))
-            if found is not None and local_packs[found.pack] is not None:
-                packed.setdefault(found.pack, []).append((found, digest, dest, executable))
-            else:
-                others.append((digest, dest, executable))
-        # Folders first, once each, from the main thread: creating them per file cost a
-        # mkdir per file and made the writers contend on the same parents. (os.path on the
-        # destinations: `Path.parent` of 50,000 of them cost a quarter of a second.)
-        folders = {os.path.dirname(dest) for _, dest, _ in items}  # noqa: PTH120
-        for folder in sorted(folders):
-            Path(folder).mkdir(parents=True, exist_ok=True)
-        fds: dict[str, int] = {}
-        written: dict[str, os.stat_result] = {}
-        try:
-            for pack in packed:
-                path = local_packs[pack]
-                assert path is not None  # sorted into `packed` only when local
-                fds[pack] = os.open(path, os.O_RDONLY)
-            workers = WRITE_WORKERS if self.is_local else REMOTE_WORKERS
-            with ThreadPoolExecutor(workers) as pool:
-                jobs = [pool.submit(self._place, d, t, x, modes, tell) for d, t, x in others]
-                for pack, members in packed.items():
-                    # In sorted runs of files: one task per file cost more than writing it.
-                    members.sort(key=lambda m: m[0].offset)
-                    for start in range(0, len(members), UNPACK_BATCH):
-                        batch = members[start : start + UNPACK_BATCH]
-                        jobs.append(pool.submit(self._unpack_all, fds[pack], batch, tell))
-                for job in jobs:
-                    written.update(job.result())
-        finally:
-            for fd in fds.values():
-                os.close(fd)
-        return written
-
-    def _unpack_all(
-        self, fd: int, members: list[tuple[PackedObject, str, StrPath, bool]], advance: Advance
-    ) -> list[tuple[str, os.stat_result]]:
-        written = [self._unpack(fd, *member) for member in members]
-        advance(len(members), sum(member[0].size for member in members))
-        return written
-
-    def _place(
-        self,
-        digest: str,
-        to: StrPath,
-        executable: bool,
-        modes: Sequence[LinkMode],
-        advance: Advance,
-    ) -> list[tuple[str, os.stat_result]]:
-        dest = Path(to)
-        self.get_file(digest, dest, modes)
-        info = dest.stat()
-        if executable:
-            dest.chmod(info.st_mode | 0o111)
-            info = dest.stat()
-        advance(1, info.st_size)
-        return [(os.fspath(to), info)]
-
-    def _unpack(
-        self, fd: int, found: PackedObject, digest: str, to: StrPath, exe: bool
-    ) -> tuple[str, os.stat_result]:
-        data = os.pread(fd, found.size, found.offset)
-        if len(data) != found.size or hash_bytes(data) != digest:
-            raise IntegrityError(
-                f"object {digest} in pack {found.pack} of {self.url} is corrupt; "
-                f"{os.fspath(to)} was left as it was"
-            )
-        mode = 0o777 if exe else 0o666  # the umask applies, as for any new file
-        try:
-            out = os.open(to, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        except FileExistsError:
-            dest = Path(to)
-            tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.tmp"
-            try:
-                tmp.write_bytes(data)
-                if exe:
-                    tmp.chmod(tmp.stat().st_mode | 0o111)
-                os.replace(tmp, dest)
-            finally:
-                tmp.unlink(missing_ok=True)
-            return os.fspath(to), dest.stat()
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(out, view) :]
-            return os.fspath(to), os.fstat(out)
-        finally:
-            os.close(out)
+        return materialize(self, items, modes, advance or no_progress)
 
     def read_manifest(self, digest: str) -> Manifest:
         return Manifest.from_bytes(self.read_bytes(digest), digest)
@@ -502,38 +400,3 @@ class ObjectStore:
 
     def close(self) -> None:
         self.backend.close()
-
-
-def _read_ahead(names: Sequence[str], sizes: Sequence[int]) -> Iterator[bytes]:
-    """The content of each file, in order. The next READ_AHEAD files are opened and the
-    kernel told they will be read (posix_fadvise), so it fetches them from disk while this
-    thread hashes: on a cold page cache, 50,000 small files read 3x faster than one by one,
-    and on a warm one the calls cost little. A file that grew since `sizes` is read whole."""
-    advise = getattr(os, "posix_fadvise", None)
-    pending: deque[int] = deque()
-    try:
-        for n in range(len(names) + READ_AHEAD):
-            if n < len(names):
-                fd = os.open(names[n], os.O_RDONLY)
-                pending.append(fd)
-                if advise is not None:
-                    advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
-            if n >= READ_AHEAD and pending:
-                fd = pending.popleft()
-                try:
-                    yield _read_all(fd, sizes[n - READ_AHEAD])
-                finally:
-                    os.close(fd)
-    finally:
-        for fd in pending:
-            os.close(fd)
-
-
-def _read_all(fd: int, expected: int) -> bytes:
-    data = os.read(fd, expected + 1)  # one read when the size is as stat'ed
-    if len(data) <= expected:
-        return data
-    chunks = [data]
-    while chunk := os.read(fd, CHUNK):
-        chunks.append(chunk)
-    return b"".join(chunks)

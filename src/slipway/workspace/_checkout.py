@@ -96,11 +96,15 @@ class Checkout:
             (target / folder).mkdir(parents=True, exist_ok=True)
         # What is there now is exactly the version: remember it, so status only stats. A
         # folder that did not exist holds just what was written, as the writers saw it;
-        # one that did may hold more, which only a walk finds.
-        tree = _as_written(manifest, into, written) if fresh else scan(target)
-        if {f.rel for f in tree.files} == {e.path for e in manifest.entries}:
-            hashes = {e.path: e.hash for e in manifest.entries}
-            remember_tree(self.cache, target, tree, hashes, wanted.hash)
+        # one that did may hold more, which only a walk finds (and then nothing is vouched).
+        if fresh:
+            tree = _as_written(manifest, into, written)
+        else:
+            tree = scan(target)
+            if {f.rel for f in tree.files} != {e.path for e in manifest.entries}:
+                return CheckoutResult(rel, wanted.ref, len(todo), len(extra))
+        hashes = {e.path: e.hash for e in manifest.entries}
+        remember_tree(self.cache, target, tree, hashes, wanted.hash)
         return CheckoutResult(rel, wanted.ref, len(todo), len(extra))
 
 

@@ -351,6 +351,22 @@ def test_a_pack_that_fails_to_write_stores_nothing(
     assert fresh.put_files(files[:2])[0].created  # and the store still works
 
 
+def test_an_interrupted_materialize_stops_writing(store: ObjectStore, tmp_path: Path) -> None:
+    """Ctrl-C during a checkout of many files: the writers start no new batch."""
+    (tmp_path / "in").mkdir()
+    files = write_files(tmp_path / "in", 4000, size=100)
+    infos = store.put_files(files)
+    out = tmp_path / "out"
+    items = [(info.hash, out / path.name, False) for info, path in zip(infos, files, strict=True)]
+
+    def interrupted(files: int, nbytes: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.materialize(items, advance=interrupted)
+    assert 0 < len(list(out.iterdir())) < len(items) // 2
+
+
 def test_manifest_bytes_are_stable() -> None:
     """A folder's hash is the hash of these bytes: they must never change for the same tree."""
     from slipway.objects import Entry, Manifest, hash_bytes

@@ -185,4 +185,8 @@ class RemoteObjects:
             return os.fspath(to), info
 
         with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
-            return dict(pool.map(one, items))
+            try:
+                return dict(pool.map(one, items))
+            except KeyboardInterrupt:  # start no other download (as the store's materialize)
+                pool.shutdown(cancel_futures=True)
+                raise

@@ -71,8 +71,14 @@ def materialize(
                 for start in range(0, len(members), UNPACK_BATCH):
                     batch = members[start : start + UNPACK_BATCH]
                     jobs.append(pool.submit(_unpack_all, store, fds[pack], batch, advance))
-            for job in jobs:
-                written.update(job.result())
+            try:
+                for job in jobs:
+                    written.update(job.result())
+            except KeyboardInterrupt:
+                # Ctrl-C: the writers finish the batches they hold and start no other;
+                # leaving the pool would otherwise wait for every file to be written.
+                pool.shutdown(cancel_futures=True)
+                raise
     finally:
         for fd in fds.values():
             os.close(fd)

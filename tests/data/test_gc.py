@@ -19,6 +19,7 @@ from slipway.errors import IntegrityError, PermissionDenied
 from slipway.objects import Manifest, ObjectStore, hash_bytes
 from slipway.objects._gc import collect_garbage
 from slipway.operations import invoke
+from slipway.services import catalog
 from slipway.services.blobs.schemas import GcRequest, GcResult
 from slipway.services.runs.schemas import ArtifactRecord
 from tests.conftest import settings_for
@@ -248,6 +249,7 @@ def test_gc_stops_without_removing_anything_if_a_manifest_is_corrupt(
 def test_gc_needs_the_object_admin_permission(client: Client) -> None:
     backend = client.backend
     assert isinstance(backend, EmbeddedBackend)
+    catalog.load("collect_garbage")  # as a client backend does before it invokes one
     writer = backend.ctx.acting_as(Principal("ci", frozenset({"object:read", "object:write"})))
     with pytest.raises(PermissionDenied, match="lacks the permission 'object:admin'"):
         invoke(writer, "collect_garbage", body=GcRequest(dry_run=False))

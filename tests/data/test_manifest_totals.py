@@ -72,7 +72,10 @@ def context(workspace: Path, sqlite_url: str) -> Iterator[Context]:
 
 def record(ctx: Context, digest: str, size: int, files: int) -> Any:
     from slipway.operations import invoke
+    from slipway.services import catalog
     from slipway.services.datasets.schemas import DatasetVersionCreate
+
+    catalog.load("create_dataset_version")  # as a client backend does before it invokes one
 
     body = DatasetVersionCreate(
         object_hash=digest, kind="dir", size=size, file_count=files, path="data"

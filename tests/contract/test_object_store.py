@@ -6,6 +6,7 @@ import io
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import blake3
 import pytest
@@ -349,6 +350,44 @@ def test_a_pack_that_fails_to_write_stores_nothing(
     fresh = ObjectStore(store.backend)
     assert list(fresh.iter_hashes()) == []
     assert fresh.put_files(files[:2])[0].created  # and the store still works
+
+
+def test_a_full_pack_that_fails_to_publish_fails_the_add(
+    store: ObjectStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full packs are published in their writers' threads while the next files are read:
+    one that fails still fails the add, leaves no pack behind, and the packs that were
+    published hold what they say."""
+    from slipway.objects import _store
+    from slipway.objects._pack import PackWriter
+
+    monkeypatch.setattr(_store, "PACK_TARGET", 1 << 20)  # ~330 files per pack
+    publish = PackWriter._publish
+    calls: list[int] = []
+
+    def second_fails(self: PackWriter, last_block: Any) -> str | None:
+        calls.append(1)
+        if len(calls) == 2:
+            self._temp.abort()
+            raise OSError(5, "Input/output error")
+        return publish(self, last_block)
+
+    monkeypatch.setattr(PackWriter, "_publish", second_fails)
+    files = write_files(tmp_path, 1200)
+    with pytest.raises(OSError, match="Input/output error"):
+        store.put_files(files)
+    assert len(calls) == 4  # every pack was published or removed before the error came
+    monkeypatch.undo()
+    fresh = ObjectStore(store.backend)
+    assert len(pack_files(store)) == 2 * 3  # three packs and their indexes
+    kept = set(fresh.iter_hashes())
+    assert 0 < len(kept) < 1200
+    for path in files:
+        digest = blake3.blake3(path.read_bytes()).hexdigest()
+        if digest in kept:
+            assert fresh.read_bytes(digest) == path.read_bytes()
+    again = fresh.put_files(files)  # the store still works: what was lost is added again
+    assert sum(i.created for i in again) == 1200 - len(kept) > 0
 
 
 def test_an_interrupted_materialize_stops_writing(store: ObjectStore, tmp_path: Path) -> None:

@@ -165,14 +165,33 @@ class PackWriter:
 
     def finish(self) -> str | None:
         """Publish; the pack's id, or None (nothing written) if no object was added."""
+        return self.finish_later().result()
+
+    def finish_later(self) -> Future[str | None]:
+        """`finish` in the writer's own thread, after the blocks queued before it: the caller
+        reads the next files while this pack is made durable (an fsync of up to PACK_TARGET
+        bytes, then its index). A pack that fails to publish is removed; the error is the
+        future's."""
         if not self._entries:
             self.abort()
-            return None
+            done: Future[str | None] = Future()
+            done.set_result(None)
+            return done
         self._flush()
-        self._wait()
-        self._writer.shutdown()
-        pack_id = str(self._hash.hexdigest())
-        self._temp.commit(pack_key(pack_id))
+        last, self._written = self._written, None
+        published = self._writer.submit(self._publish, last)
+        self._writer.shutdown(wait=False)
+        return published
+
+    def _publish(self, last_block: Future[None] | None) -> str | None:
+        try:
+            if last_block is not None:
+                last_block.result()  # the block before, written (one thread: it is done)
+            pack_id = str(self._hash.hexdigest())
+            self._temp.commit(pack_key(pack_id))
+        except BaseException:
+            self._temp.abort()
+            raise
         index = self._backend.begin_write()
         try:
             index.file.write(encode_index(self._entries))

@@ -7,7 +7,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -175,6 +175,10 @@ class ObjectStore:
         # One listing of the loose objects instead of one stat (or HEAD) per small file.
         loose = set(self.backend.iter_keys()) if small else set()
         writer: PackWriter | None = None
+        # Full packs are made durable in their writers' threads while the next files are
+        # read (each fsync waited for in turn cost a tenth of adding 50,000 files); they are
+        # known to the index once all are published.
+        publishing: list[tuple[PackWriter, Future[str | None]]] = []
         try:
             read = read_ahead([names[n] for n in small], [sizes[n] for n in small])
             for done, (n, data) in enumerate(zip(small, read, strict=True), start=1):
@@ -183,29 +187,33 @@ class ObjectStore:
                     (writer is not None and digest in writer)
                     or self.packs.find(digest) is not None
                     or key_of(digest) in loose
+                    or any(digest in full for full, _ in publishing)
                 )
                 infos[n] = ObjectInfo(digest, len(data), created)
                 if created:
                     writer = writer or PackWriter(self.backend)
                     writer.add(digest, data)
                     if writer.size >= PACK_TARGET:
-                        self._publish(writer)
+                        publishing.append((writer, writer.finish_later()))
                         writer = None
                 if advance is not None and (done % _ADVANCE_EVERY == 0 or done == len(small)):
                     group = small[(done - 1) // _ADVANCE_EVERY * _ADVANCE_EVERY : done]
                     advance(len(group), sum(sizes[k] for k in group))
             if writer is not None:
-                self._publish(writer)
+                publishing.append((writer, writer.finish_later()))
                 writer = None
         finally:
             if writer is not None:
                 writer.abort()
+            # Every pack is published (or removed) before this returns, even on an error.
+            wait(future for _, future in publishing)
+        for full, future in publishing:
+            self._known(full, future.result())
         return [info for info in infos if info is not None]
 
-    def _publish(self, writer: PackWriter) -> None:
-        entries = writer.entries()
-        pack_id = writer.finish()
+    def _known(self, writer: PackWriter, pack_id: str | None) -> None:
         if pack_id is not None:
+            entries = writer.entries()
             self.packs.add(pack_id, {d: PackedObject(pack_id, o, s) for d, o, s in entries})
 
     def _put_one_pass(self, name: str, advance: Advance | None) -> ObjectInfo:

@@ -7,7 +7,8 @@ copy it (`cp -a`, timed: a reference) into a `slipway init` workspace and into a
 (timed, 3 rounds), append to 10 files and `add` again (timed), `push` to an empty local
 folder (timed, 2 rounds, a new remote each), move the data folder out of the repository and
 `checkout` (timed, 2 rounds), with `cp -a` of the tree into a new folder (timed, before, between and
-after the checkouts) as the reference for checkout. Then the re-add again on a smaller tree
+after the checkouts) as the reference for checkout, each followed by a bare Python loop creating
+the same files (the floor of a checkout written in Python). Then the re-add again on a smaller tree
 (20,000 files; 2,000 with --quick), where DVC's fixed cost weighs more: both tools add it
 (untimed), 10 files change, both add again (timed); last, Python importing click, pydantic
 and SQLAlchemy (timed, 3 rounds: the floor reference for a command that records a version).
@@ -477,6 +478,7 @@ class Results:
     small_count: int = 0
     cp_fresh: list[float] = field(default_factory=list)  # cp -a into each tool's folder
     cp_new: list[float] = field(default_factory=list)  # cp -a into a new folder, by checkout
+    write_floor: list[float] = field(default_factory=list)  # write_floor(), after each cp_new
     hashed: dict[str, int] = field(default_factory=dict)  # Slipway's "hashed N" per add
     push_skipped: str | None = None
     floor: list[float] = field(default_factory=list)  # import_floor(), after the sequence
@@ -511,6 +513,29 @@ def cp_into_new(tree: Tree, dest: Path) -> float:
     (on the VM used, writing 50,000 files right after as many were deleted ran several times
     slower than into a disk that saw no deletes)."""
     return copy_tree(tree, dest)
+
+
+# A Python process creating every file of the tree from bytes already in memory, one thread,
+# nothing imported: what any checkout written in Python pays for its creates and writes.
+WRITE_CODE = """import os, sys
+plan = [(rel, int(size)) for rel, size in (line.rsplit(" ", 1) for line in open(sys.argv[1]))]
+blob = memoryview(os.urandom(max(size for _, size in plan)))
+for folder in sorted({rel.rpartition("/")[0] for rel, _ in plan}):
+    os.makedirs(os.path.join(sys.argv[2], folder))
+for rel, size in plan:
+    with open(os.path.join(sys.argv[2], rel), "wb") as f:
+        f.write(blob[:size])"""
+
+
+def write_floor(tree: Tree, dest: Path) -> float:
+    """WRITE_CODE creating the tree's files in `dest` (a new folder, kept to the end, as the
+    cp -a copies are), timed like the tools."""
+    plan = dest.with_name(f"{dest.name}.plan")
+    plan.write_text("".join(f"{rel} {(tree.root / rel).stat().st_size}\n" for rel in tree.files))
+    seconds = timed([SLIPWAY_BIN / "python", "-c", WRITE_CODE, plan, dest], dest.parent, os.environ)
+    if sum(1 for p in dest.rglob("*") if p.is_file()) != tree.count:
+        raise BenchError(f"the write floor created a different number of files than {tree.count:,}")
+    return seconds.seconds
 
 
 def readd_again(work: Path, count: int, results: Results) -> None:
@@ -584,13 +609,18 @@ def sequence(work: Path, count: int, small_count: int) -> Results:
 
     # delete the data folder, checkout; interleaved with cp -a into a new folder
     steps["checkout"] = checkout = Step()
-    results.cp_new.append(cp_into_new(tree, work / "cp-new-1"))
+
+    def references() -> None:  # cp -a, then the Python write floor, each into a new folder
+        results.cp_new.append(cp_into_new(tree, work / f"cp-new-{len(results.cp_new) + 1}"))
+        results.write_floor.append(write_floor(tree, work / f"py-new-{len(results.cp_new)}"))
+
+    references()
     for i, tools in enumerate(((dvc, slipway), (slipway, dvc))):  # DVC first, then Slipway
         for tool in tools:
             (checkout.slipway if tool is slipway else checkout.dvc).append(
                 tool.checkout(tree).seconds
             )
-            results.cp_new.append(cp_into_new(tree, work / f"cp-new-{len(results.cp_new) + 1}"))
+            references()
         checkout.first.append("dvc" if i == 0 else "slipway")
 
     readd_again(work, small_count, results)
@@ -656,6 +686,18 @@ def cp_new(results: Results) -> Anchor:
         f"`cp -a tree DEST` into a folder that does not exist yet (kept to the end): {HOW}; "
         f"median of {len(values)} (before, between and after the checkouts); "
         f"{spread(values, 's')}",
+    )
+
+
+def write_anchor(results: Results) -> Anchor:
+    values = results.write_floor
+    return Anchor(
+        "floor: python creates every file (reference)",
+        median(values),
+        "`.venv/bin/python -c CODE PLAN DEST`, CODE reading the tree's paths and sizes from "
+        "PLAN and creating each file in a new folder from bytes already in memory (one "
+        f"thread, nothing imported, nothing read): {HOW}; median of {len(values)}, each right "
+        f"after a cp -a reference; {spread(values, 's')}",
     )
 
 
@@ -802,7 +844,11 @@ def rows_for(options: Options, key: str) -> list[Row]:
                 "the target's reference is `cp -a` of the tree into a new folder, timed "
                 "next to the checkouts; the reference used before (cp -a replacing a deleted "
                 "copy) swung from 20 s to 47 s within one run on the VM used",
+                f"the floor reference, a bare Python loop creating the same files, took "
+                f"{median(results.write_floor) / cp:.2f}x cp -a in this run: a checkout "
+                "written in Python cannot be faster than it, whatever it does besides (read "
+                "the packs, record every file's stat for the next status)",
             ),
-            cp=[cp_new(results), cp_fresh(results)],
+            cp=[cp_new(results), write_anchor(results), cp_fresh(results)],
         )
     raise ValueError(key)

@@ -122,6 +122,7 @@ def test_core_package_surfaces_are_pinned() -> None:
     assert sorted(slipway.objects.__all__) == [
         "Advance",
         "DEFAULT_LINK_MODES",
+        "Destination",
         "Entry",
         "GcReport",
         "LinkMode",

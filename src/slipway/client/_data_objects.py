@@ -10,18 +10,15 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol
 
-from slipway.objects import Advance, Manifest, ObjectStore, hash_file, no_progress
+from slipway.objects import Advance, Destination, Manifest, ObjectStore, hash_file, no_progress
 
 if TYPE_CHECKING:
     from slipway.client._backends import Backend
     from slipway.client._objects import ObjectsClient
 
 UPLOAD_WORKERS = 8
-
-# Where an object is written: a Path, or a plain string (cheaper by the 10,000).
-Destination: TypeAlias = "str | os.PathLike[str]"
 
 
 class DataObjects(Protocol):

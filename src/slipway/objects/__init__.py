@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from slipway.objects._hashing import check_hash, hash_bytes, hash_file, hasher
     from slipway.objects._link import DEFAULT_LINK_MODES, LinkMode
     from slipway.objects._manifest import Entry, Manifest, assemble, fragment, safe_relpath, walk
+    from slipway.objects._materialize import Destination
     from slipway.objects._progress import Advance, no_progress
     from slipway.objects._store import ObjectInfo, ObjectStore
     from slipway.objects._transfer import (
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LINK_MODES",
     "Advance",
+    "Destination",
     "Entry",
     "GcReport",
     "LinkMode",
@@ -53,6 +55,7 @@ _WHERE = {
     "collect_garbage": "slipway.objects._gc",
     "DEFAULT_LINK_MODES": "slipway.objects._link",
     "Advance": "slipway.objects._progress",
+    "Destination": "slipway.objects._materialize",
     "Entry": "slipway.objects._manifest",
     "LinkMode": "slipway.objects._link",
     "Manifest": "slipway.objects._manifest",

@@ -35,7 +35,7 @@ from slipway.objects._manifest import (
     totals,
     walk,
 )
-from slipway.objects._materialize import REMOTE_WORKERS, StrPath, materialize
+from slipway.objects._materialize import REMOTE_WORKERS, Destination, materialize
 from slipway.objects._pack import (
     PACK_BELOW,
     PACK_TARGET,
@@ -311,7 +311,7 @@ class ObjectStore:
 
     def materialize(
         self,
-        items: Sequence[tuple[str, StrPath, bool]],
+        items: Sequence[tuple[str, Destination, bool]],
         modes: Sequence[LinkMode] = DEFAULT_LINK_MODES,
         advance: Advance | None = None,
     ) -> dict[str, os.stat_result]:

@@ -179,6 +179,7 @@ class ObjectStore:
         # read (each fsync waited for in turn cost a tenth of adding 50,000 files); they are
         # known to the index once all are published.
         publishing: list[tuple[PackWriter, Future[str | None]]] = []
+        in_flight: set[str] = set()  # the objects of those packs, until they are known
         try:
             read = read_ahead([names[n] for n in small], [sizes[n] for n in small])
             for done, (n, data) in enumerate(zip(small, read, strict=True), start=1):
@@ -187,7 +188,7 @@ class ObjectStore:
                     (writer is not None and digest in writer)
                     or self.packs.find(digest) is not None
                     or key_of(digest) in loose
-                    or any(digest in full for full, _ in publishing)
+                    or digest in in_flight
                 )
                 infos[n] = ObjectInfo(digest, len(data), created)
                 if created:
@@ -195,6 +196,7 @@ class ObjectStore:
                     writer.add(digest, data)
                     if writer.size >= PACK_TARGET:
                         publishing.append((writer, writer.finish_later()))
+                        in_flight.update(d for d, _, _ in writer.entries())
                         writer = None
                 if advance is not None and (done % _ADVANCE_EVERY == 0 or done == len(small)):
                     group = small[(done - 1) // _ADVANCE_EVERY * _ADVANCE_EVERY : done]
